@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"consult/static"
+	"consult/store"
+)
+
+// app holds what handlers share.
+type app struct {
+	cfg    *Config
+	store  *store.Store
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	static string // version suffix for static URLs (content hash)
+	drafts *pageCache
+	// gen changes whenever something shown on a cached page changes (a comment, a window).
+	gen atomic.Uint64
+	// now is the clock; tests move it to check window edges.
+	now func() time.Time
+}
+
+func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	ver, err := static.Version()
+	if err != nil {
+		return nil, err
+	}
+	return &app{cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now}, nil
+}
+
+// routes wires middleware and handlers. Every URL the portal answers is listed here.
+func (a *app) routes() http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.httpError
+	e.IPExtractor = a.ipExtractor()
+
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestID())
+	e.Use(a.requestLog())
+	e.Use(middleware.BodyLimit("128K"))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+	}))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		MinLength: 1024,
+		// The draft page and static files are compressed once, ahead of time.
+		Skipper: func(c echo.Context) bool { return c.Path() == "/c/:slug" },
+	}))
+
+	e.GET("/", a.home)
+	e.GET("/c/:slug", a.draftShow)
+	e.GET("/c/:slug/qr.svg", a.draftQR)
+	e.GET("/prefs", a.prefsSet)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
+	return e
+}
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies; with none
+// configured the TCP peer is the client, so a forged header changes nothing.
+func (a *app) ipExtractor() echo.IPExtractor {
+	if len(a.cfg.Server.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range a.cfg.Server.TrustedProxies {
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			ip := net.ParseIP(p)
+			bits := 32
+			if ip.To4() == nil {
+				bits = 128
+			}
+			n = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+func (a *app) requestLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			a.log.Info("request", "id", v.RequestID, "method", v.Method, "uri", v.URI,
+				"status", v.Status, "latency", v.Latency, "ip", v.RemoteIP)
+			return nil
+		},
+	})
+}
+
+// httpError renders every error as a Chinese page; 5xx are logged with the request id,
+// and no internal error text ever reaches the visitor.
+func (a *app) httpError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code := http.StatusInternalServerError
+	msg := "服务器出现问题,请稍后再试。"
+	if he, ok := err.(*echo.HTTPError); ok {
+		code = he.Code
+		if m, ok := he.Message.(string); ok && code < 500 {
+			msg = publicMessage(code, m)
+		}
+	} else if isNotFound(err) {
+		code, msg = http.StatusNotFound, publicMessage(http.StatusNotFound, "")
+	}
+	if code >= 500 {
+		a.log.Error("request failed", "id", c.Response().Header().Get(echo.HeaderXRequestID), "uri", c.Request().RequestURI, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	if rerr := a.render(c, code, "error", "出错了", errorView{Code: code, Message: msg}); rerr != nil {
+		a.log.Error("render error page", "err", rerr)
+	}
+}
+
+type errorView struct {
+	Code    int
+	Message string
+}
+
+// publicMessage turns a status and an internal message into what a visitor reads.
+func publicMessage(code int, m string) string {
+	switch code {
+	case http.StatusNotFound:
+		return "没有找到这个页面。它可能已被移动,或者链接有误。"
+	case http.StatusForbidden:
+		return "请求未通过安全校验。请返回上一页,刷新后重试。"
+	case http.StatusRequestEntityTooLarge:
+		return "提交的内容过大。请缩短后重试。"
+	case http.StatusTooManyRequests:
+		return "操作过于频繁,请稍后再试。"
+	case http.StatusMethodNotAllowed:
+		return "不支持这种访问方式。"
+	}
+	if m != "" && isChinese(m) {
+		return m
+	}
+	return fmt.Sprintf("请求无法处理(%d)。", code)
+}

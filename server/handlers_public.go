@@ -1,0 +1,149 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"consult/store"
+)
+
+type homeItem struct {
+	store.Consultation
+	Status windowStatus
+}
+
+// home lists the consultations with their windows and status.
+func (a *app) home(c echo.Context) error {
+	list, err := a.store.ListConsultations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	items := make([]homeItem, len(list))
+	for i, cs := range list {
+		items[i] = homeItem{cs, statusAt(now, cs.OpensAt, cs.ClosesAt)}
+	}
+	return a.render(c, http.StatusOK, "home", "首页", items)
+}
+
+// tocChapter is a chapter (or the articles without a chapter) in the table of contents.
+type tocChapter struct {
+	Section  *store.Section
+	Articles []*store.Section
+}
+
+type draftView struct {
+	C        *store.Consultation
+	Status   windowStatus
+	Preamble *store.Section
+	Chapters []tocChapter
+	Counts   map[string]int
+	Total    int
+	BaseURL  string
+}
+
+// draftShow is the published draft, served from the page cache.
+func (a *app) draftShow(c echo.Context) error {
+	slug := c.Param("slug")
+	p := prefsFrom(c)
+	key := slug + "|" + p.cookieValue()
+	now := a.now()
+	gen := a.gen.Load()
+	if page := a.drafts.get(key, gen, now); page != nil {
+		return page.serve(c)
+	}
+	ctx := c.Request().Context()
+	cs, err := a.store.ConsultationBySlug(ctx, slug)
+	if err != nil {
+		return err
+	}
+	secs, err := a.store.Sections(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	counts, err := a.store.CommentCounts(ctx, cs.ID)
+	if err != nil {
+		return err
+	}
+	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL}
+	for _, n := range counts {
+		v.Total += n
+	}
+	byPos := map[int]int{} // chapter position -> index in v.Chapters
+	for i := range secs {
+		s := &secs[i]
+		switch s.Kind {
+		case "preamble":
+			v.Preamble = s
+		case "chapter":
+			byPos[s.Position] = len(v.Chapters)
+			v.Chapters = append(v.Chapters, tocChapter{Section: s})
+		case "article":
+			idx, ok := byPos[s.Parent]
+			if !ok {
+				if len(v.Chapters) == 0 || v.Chapters[len(v.Chapters)-1].Section != nil {
+					v.Chapters = append(v.Chapters, tocChapter{})
+				}
+				idx = len(v.Chapters) - 1
+			}
+			v.Chapters[idx].Articles = append(v.Chapters[idx].Articles, s)
+		}
+	}
+	body, err := a.renderBytes("draft", strings.ReplaceAll(cs.Title, "\n", ""), p, c.Request().URL.Path, "", v)
+	if err != nil {
+		return err
+	}
+	page, err := newCachedPage(body, gen, now.Add(pageTTL))
+	if err != nil {
+		return err
+	}
+	a.drafts.put(key, page)
+	return page.serve(c)
+}
+
+var qrCache sync.Map // slug -> []byte (SVG)
+
+// draftQR draws a QR code of the draft page's own URL as SVG, on the server.
+func (a *app) draftQR(c echo.Context) error {
+	slug := c.Param("slug")
+	if _, err := a.store.ConsultationBySlug(c.Request().Context(), slug); err != nil {
+		return err
+	}
+	svg, ok := qrCache.Load(slug)
+	if !ok {
+		b, err := qrSVG(a.cfg.Server.BaseURL + "/c/" + slug)
+		if err != nil {
+			return err
+		}
+		svg, _ = qrCache.LoadOrStore(slug, b)
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Blob(http.StatusOK, "image/svg+xml", svg.([]byte))
+}
+
+// qrSVG renders content as a QR code: one path of unit squares, crisp at any size.
+func qrSVG(content string) ([]byte, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, err
+	}
+	bm := q.Bitmap()
+	n := len(bm)
+	var b strings.Builder
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 `)
+	b.WriteString(itoa(n) + " " + itoa(n))
+	b.WriteString(`" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d="`)
+	for y, row := range bm {
+		for x, dark := range row {
+			if dark {
+				b.WriteString("M" + itoa(x) + " " + itoa(y) + "h1v1h-1z")
+			}
+		}
+	}
+	b.WriteString(`"/></svg>`)
+	return []byte(b.String()), nil
+}

@@ -1,0 +1,247 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Consultation is a draft open (or once open) for public comment.
+type Consultation struct {
+	ID             int64
+	Slug           string
+	Title          string // title lines joined with "\n"
+	Publisher      string
+	Category       string
+	Source         string
+	Call           string
+	ContactName    string
+	ContactPhone   string
+	ContactEmail   string
+	Signer         string
+	SignedOn       string
+	OpensAt        time.Time
+	ClosesAt       time.Time
+	WindowReason   string
+	ConfigOpensAt  time.Time
+	ConfigClosesAt time.Time
+	DraftSHA256    string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Section is the preamble, a chapter or an article of a consultation's draft.
+type Section struct {
+	ID       int64
+	Position int // document order from 0
+	Kind     string
+	Parent   int // Position of the enclosing chapter, -1 if none
+	Ordinal  int
+	Label    string
+	Heading  string
+	Sep      string
+	Body     string
+	Anchor   string
+	OpensAt  *time.Time // per-section window override, nil if none
+	ClosesAt *time.Time
+}
+
+const consultationColumns = `id, slug, title, publisher, category, source, call_text,
+	contact_name, contact_phone, contact_email, signer, signed_on, opens_at, closes_at,
+	window_reason, config_opens_at, config_closes_at, draft_sha256, created_at, updated_at`
+
+func scanConsultation(row interface{ Scan(...any) error }) (*Consultation, error) {
+	var c Consultation
+	var opens, closes, copens, ccloses, created, updated int64
+	err := row.Scan(&c.ID, &c.Slug, &c.Title, &c.Publisher, &c.Category, &c.Source, &c.Call,
+		&c.ContactName, &c.ContactPhone, &c.ContactEmail, &c.Signer, &c.SignedOn, &opens, &closes,
+		&c.WindowReason, &copens, &ccloses, &c.DraftSHA256, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	c.OpensAt, c.ClosesAt = time.Unix(opens, 0), time.Unix(closes, 0)
+	c.ConfigOpensAt, c.ConfigClosesAt = time.Unix(copens, 0), time.Unix(ccloses, 0)
+	c.CreatedAt, c.UpdatedAt = time.Unix(created, 0), time.Unix(updated, 0)
+	return &c, nil
+}
+
+// ConsultationBySlug returns the consultation with that slug, or ErrNotFound.
+func (s *Store) ConsultationBySlug(ctx context.Context, slug string) (*Consultation, error) {
+	row := s.r.QueryRowContext(ctx, `SELECT `+consultationColumns+` FROM consultations WHERE slug = ?`, slug)
+	c, err := scanConsultation(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: consultation %q: %w", slug, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: consultation %q: %w", slug, err)
+	}
+	return c, nil
+}
+
+// ListConsultations returns every consultation, the most recently opened first.
+func (s *Store) ListConsultations(ctx context.Context) ([]Consultation, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+consultationColumns+` FROM consultations ORDER BY opens_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list consultations: %w", err)
+	}
+	defer rows.Close()
+	var out []Consultation
+	for rows.Next() {
+		c, err := scanConsultation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list consultations: %w", err)
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+// CreateConsultation inserts a consultation and its sections in one transaction and
+// returns its id. Sections refer to their chapter by Position.
+func (s *Store) CreateConsultation(ctx context.Context, c *Consultation, secs []Section) (int64, error) {
+	now := time.Now().Unix()
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO consultations (slug, title, publisher, category,
+			source, call_text, contact_name, contact_phone, contact_email, signer, signed_on,
+			opens_at, closes_at, window_reason, config_opens_at, config_closes_at, draft_sha256,
+			created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			c.Slug, c.Title, c.Publisher, c.Category, c.Source, c.Call, c.ContactName,
+			c.ContactPhone, c.ContactEmail, c.Signer, c.SignedOn, c.OpensAt.Unix(), c.ClosesAt.Unix(),
+			c.WindowReason, c.ConfigOpensAt.Unix(), c.ConfigClosesAt.Unix(), c.DraftSHA256, now, now)
+		if err != nil {
+			return fmt.Errorf("store: create consultation %q: %w", c.Slug, err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return insertSections(ctx, tx, id, secs)
+	})
+	return id, err
+}
+
+// ReplaceDraft replaces a consultation's text (metadata and sections) after its draft
+// file changed. It refuses with ErrHasComments once anyone has commented, since comments
+// are keyed to the sections they were written about.
+func (s *Store) ReplaceDraft(ctx context.Context, c *Consultation, secs []Section) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		n, err := countComments(ctx, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("store: consultation %q has %d comments: %w", c.Slug, n, ErrHasComments)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE consultations SET title=?, publisher=?, category=?,
+			source=?, call_text=?, contact_name=?, contact_phone=?, contact_email=?, signer=?,
+			signed_on=?, draft_sha256=?, updated_at=? WHERE id=?`,
+			c.Title, c.Publisher, c.Category, c.Source, c.Call, c.ContactName, c.ContactPhone,
+			c.ContactEmail, c.Signer, c.SignedOn, c.DraftSHA256, time.Now().Unix(), c.ID)
+		if err != nil {
+			return fmt.Errorf("store: replace draft %q: %w", c.Slug, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sections WHERE consultation_id = ?`, c.ID); err != nil {
+			return fmt.Errorf("store: replace draft %q: %w", c.Slug, err)
+		}
+		return insertSections(ctx, tx, c.ID, secs)
+	})
+}
+
+// ErrHasComments is returned when a change would orphan existing comments.
+var ErrHasComments = errors.New("store: consultation already has comments")
+
+// SetWindow sets a consultation's comment window with the reason for it. When fromConfig
+// is true the window is also remembered as the one config.toml asked for.
+func (s *Store) SetWindow(ctx context.Context, id int64, opens, closes time.Time, reason string, fromConfig bool) error {
+	if !closes.After(opens) {
+		return fmt.Errorf("store: window closes before it opens")
+	}
+	q := `UPDATE consultations SET opens_at=?, closes_at=?, window_reason=?, updated_at=? WHERE id=?`
+	args := []any{opens.Unix(), closes.Unix(), reason, time.Now().Unix(), id}
+	if fromConfig {
+		q = `UPDATE consultations SET opens_at=?, closes_at=?, window_reason=?, updated_at=?,
+			config_opens_at=?, config_closes_at=? WHERE id=?`
+		args = []any{opens.Unix(), closes.Unix(), reason, time.Now().Unix(), opens.Unix(), closes.Unix(), id}
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("store: set window %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: set window %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+func insertSections(ctx context.Context, tx *sql.Tx, consultationID int64, secs []Section) error {
+	ids := make(map[int]int64, len(secs))
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sections (consultation_id, position, kind,
+		parent_id, ordinal, label, heading, sep, body, anchor, opens_at, closes_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return fmt.Errorf("store: insert sections: %w", err)
+	}
+	defer stmt.Close()
+	for _, sec := range secs {
+		var parent any
+		if sec.Parent >= 0 {
+			pid, ok := ids[sec.Parent]
+			if !ok {
+				return fmt.Errorf("store: section %s: parent %d not inserted before it", sec.Anchor, sec.Parent)
+			}
+			parent = pid
+		}
+		res, err := stmt.ExecContext(ctx, consultationID, sec.Position, sec.Kind, parent, sec.Ordinal,
+			sec.Label, sec.Heading, sec.Sep, sec.Body, sec.Anchor, unixOrNil(sec.OpensAt), unixOrNil(sec.ClosesAt))
+		if err != nil {
+			return fmt.Errorf("store: insert section %s: %w", sec.Anchor, err)
+		}
+		if ids[sec.Position], err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sections returns a consultation's sections in document order.
+func (s *Store) Sections(ctx context.Context, consultationID int64) ([]Section, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT s.id, s.position, s.kind, COALESCE(p.position, -1),
+		s.ordinal, s.label, s.heading, s.sep, s.body, s.anchor, s.opens_at, s.closes_at
+		FROM sections s LEFT JOIN sections p ON p.id = s.parent_id
+		WHERE s.consultation_id = ? ORDER BY s.position`, consultationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: sections of %d: %w", consultationID, err)
+	}
+	defer rows.Close()
+	var out []Section
+	for rows.Next() {
+		var sec Section
+		var opens, closes sql.NullInt64
+		if err := rows.Scan(&sec.ID, &sec.Position, &sec.Kind, &sec.Parent, &sec.Ordinal, &sec.Label,
+			&sec.Heading, &sec.Sep, &sec.Body, &sec.Anchor, &opens, &closes); err != nil {
+			return nil, fmt.Errorf("store: sections of %d: %w", consultationID, err)
+		}
+		sec.OpensAt, sec.ClosesAt = timeOrNil(opens), timeOrNil(closes)
+		out = append(out, sec)
+	}
+	return out, rows.Err()
+}
+
+func unixOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.Unix()
+}
+
+func timeOrNil(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.Unix(v.Int64, 0)
+	return &t
+}

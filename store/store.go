@@ -1,0 +1,196 @@
+// Package store keeps consultations, their drafts and comments in one SQLite file.
+// It imports nothing HTTP: handlers call it with the request's context.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// ErrNotFound is returned when the asked-for row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Store is the application's persistence: one writer connection and a small read pool
+// on the same SQLite file in WAL mode.
+type Store struct {
+	w *sql.DB // the single writer; every write goes through tx
+	r *sql.DB // read-only pool
+}
+
+// Open opens (creating if needed) the database at path, applies pending migrations and
+// checks that SQLite was built with FTS5.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	common := url.Values{}
+	common.Set("_busy_timeout", "10000")
+	common.Set("_foreign_keys", "on")
+	common.Set("_journal_mode", "WAL")
+	common.Set("_synchronous", "FULL")
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", "file:"+abs+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	s := &Store{w: w}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	for k, v := range common {
+		rq[k] = v
+	}
+	rq.Set("_query_only", "true")
+	r, err := sql.Open("sqlite3", "file:"+abs+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	s.r = r
+	if err := s.checkFTS5(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}
+
+func (s *Store) checkFTS5(ctx context.Context) error {
+	var used int
+	if err := s.r.QueryRowContext(ctx, `SELECT sqlite_compileoption_used('ENABLE_FTS5')`).Scan(&used); err != nil {
+		return fmt.Errorf("store: compile options: %w", err)
+	}
+	if used != 1 {
+		return errors.New("store: SQLite was built without FTS5; build and test with -tags sqlite_fts5 (see README)")
+	}
+	return nil
+}
+
+// Pragmas reports the writer's and a reader's effective settings, so tests can check
+// that the DSN keys were not silently ignored.
+func (s *Store) Pragmas(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only"} {
+		var v string
+		if err := s.w.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: pragma %s: %w", p, err)
+		}
+		out["writer."+p] = v
+		if err := s.r.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: pragma %s: %w", p, err)
+		}
+		out["reader."+p] = v
+	}
+	return out, nil
+}
+
+// tx runs fn in one immediate transaction on the writer connection.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// migrate applies the embedded numbered migrations, each with its version row in one
+// transaction, and refuses a database newer than this binary.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrations table: %w", err)
+	}
+	entries, err := migrationFS.ReadDir("migrations")
+	if err != nil {
+		return fmt.Errorf("store: read migrations: %w", err)
+	}
+	type mig struct {
+		version int
+		name    string
+	}
+	var migs []mig
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return fmt.Errorf("store: bad migration file name %q", e.Name())
+		}
+		migs = append(migs, mig{v, e.Name()})
+	}
+	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
+	var current int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("store: schema version: %w", err)
+	}
+	if latest := migs[len(migs)-1].version; current > latest {
+		return fmt.Errorf("store: database schema version %d is newer than this binary (%d); use a newer consult", current, latest)
+	}
+	for _, m := range migs {
+		if m.version <= current {
+			continue
+		}
+		body, err := migrationFS.ReadFile("migrations/" + m.name)
+		if err != nil {
+			return fmt.Errorf("store: read migration %s: %w", m.name, err)
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("store: migration %s: %w", m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().Unix())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// isUnique reports whether err is a UNIQUE constraint violation.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
