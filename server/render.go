@@ -125,5 +125,4 @@ func statusAt(now, opens, closes time.Time) windowStatus {
 	return windowStatus{"open", fmt.Sprintf("征集中 (%d 天后截止)", days)}
 }
 
-
 func itoa(i int) string { return strconv.Itoa(i) }
