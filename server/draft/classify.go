@@ -172,18 +172,20 @@ func parenLabel(s string) int {
 
 // metaKeyRE finds "key:" pairs of consultation metadata. A key must start the
 // line or follow white space or a separator, so 联系电话 is not read as 电话.
-var metaKeyRE = regexp.MustCompile(`(?:^|[\s\x{3000}\x{00A0}，,；;、|｜])` +
-	`(信息来源|来源|发布机构|发布单位|发布部门|征集单位|` +
+var metaKeyRE = regexp.MustCompile(`(?:^|[\s\x{3000}\x{00A0}，,；;、|｜])` + metaKeys)
+
+// metaLineRE matches a metadata key at the start of a trimmed line.
+var metaLineRE = regexp.MustCompile(`^` + metaKeys)
+
+// metaKeys is the alternation of metadata keys followed by a colon.
+const metaKeys = `(信息来源|来源|发布机构|发布单位|发布部门|征集单位|` +
 	`征求意见时间|意见征集时间|征集时间|征集期限|征集日期|起止时间|反馈时间|` +
 	`联系人|联系电话|咨询电话|电话|联系方式|电子邮箱|电子邮件|邮箱|邮件|(?i:e-?mail)|` +
 	`传真|通讯地址|联系地址|地址|邮编|邮政编码|发布时间|发布日期)` +
-	`[\s\x{3000}]*[:：]`)
+	`[\s\x{3000}]*[:：]`
 
 // isMetaLine reports whether t (trimmed) starts with a metadata key.
-func isMetaLine(t string) bool {
-	loc := metaKeyRE.FindStringIndex(t)
-	return loc != nil && loc[0] == 0
-}
+func isMetaLine(t string) bool { return metaLineRE.MatchString(t) }
 
 // dateRE matches a date on its own line: 2022年12月21日 or 二〇二二年十二月二十一日.
 var dateRE = regexp.MustCompile(`^[0-9０-９〇零一二三四五六七八九]{4}[\s\x{3000}]*年` +

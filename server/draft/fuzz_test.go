@@ -20,6 +20,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("")
 	f.Add("\uFEFF第一条")
 	f.Add("一、\n(一)。\n\r\n第十章")
+	f.Add("标题\n\uFEFF　（一）\t。 \n2023年1月1日\n署名\n2023年1月2日")
+	f.Add("来源:甲 征集时间:2023-01-01—2023-02-01\r\n征求意见\r\n联系人:乙\r\n标题\r\n序言。\r\n第1章 总则\r\n第2条 内容")
+	f.Add("[红]\n扫一扫\n一、 总体要求 \n（一百零一）。\n第九十九条　\n第一节")
 	f.Fuzz(func(t *testing.T, input string) {
 		d, err := Parse(input)
 		if err != nil {

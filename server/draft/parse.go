@@ -183,8 +183,8 @@ func (p *parser) nextContent(from, end int) int {
 
 // isContactLine reports whether t (trimmed) is a contact metadata line.
 func isContactLine(t string) bool {
-	loc := metaKeyRE.FindStringSubmatchIndex(t)
-	if loc == nil || loc[0] != 0 {
+	loc := metaLineRE.FindStringSubmatchIndex(t)
+	if loc == nil {
 		return false
 	}
 	switch metaField(t[loc[2]:loc[3]]) {

@@ -316,6 +316,18 @@ var formCases = []formCase{
 		},
 	},
 	{
+		name: "metadata variants",
+		input: "您的位置：首页 » 政策解读\n来源：甲局　征集时间：2023年1月1日至2023年1月31日\n" +
+			"欢迎社会各界提出修改建议。\nE-mail：x@y.cn\n咨询电话：123；传真：456\n甲局\n二〇二三年一月一日\n\n" +
+			"标题\n（一）甲。乙。\n扫一扫在手机上查看当前页面",
+		meta: Meta{Category: "政策解读", Publisher: "甲局", Window: "2023年1月1日至2023年1月31日",
+			OpensAt: "2023年1月1日", ClosesAt: "2023年1月31日", ContactPhone: "123", ContactEmail: "x@y.cn",
+			Signer: "甲局", SignedOn: "二〇二三年一月一日"},
+		call:     "欢迎社会各界提出修改建议。",
+		title:    []string{"标题"},
+		sections: []Section{article(1, -1, "（一）", "甲", "。", "乙。")},
+	},
+	{
 		name:  "no title: the call stands before the articles",
 		input: "\n现将草案全文公布，公开征求意见。\n第一条 为了管理，制定本办法。",
 		call:  "现将草案全文公布，公开征求意见。",

@@ -53,7 +53,7 @@ type Section struct {
 	Parent  int    // index in Draft.Sections of the enclosing chapter, -1 if none
 	Label   string // as printed: "一、", "(十七)", "（十七）", "第一章", "第一条"; "" for the preamble
 	Heading string // chapter title, or an article's first sentence without its closing "。"
-	Sep     string // what stood between Heading and Body in the text ("。" for a heading sentence, " "/"　" after 第X条/第X章, "" otherwise)
+	Sep     string // what stood between Heading and Body in the text ("。" for a heading sentence, " "/"　" after 第X条, "" otherwise; the space in 第X章　总则 is Gap)
 	Body    string // the rest, verbatim; paragraphs separated by "\n"
 
 	// Indent is the white space before Label on the first line (usually "").
