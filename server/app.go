@@ -24,8 +24,15 @@ type app struct {
 	pages  map[string]*template.Template
 	static string // version suffix for static URLs (content hash)
 	drafts *pageCache
-	// gen changes whenever something shown on a cached page changes (a comment, a window).
-	gen atomic.Uint64
+	// gen changes whenever a count shown on a cached page changes (a new comment);
+	// draftGen whenever a consultation's text or window changes.
+	gen      atomic.Uint64
+	draftGen atomic.Uint64
+
+	draftsData   draftCache
+	commentLimit *limiter
+	captchaLimit *limiter
+	trackLimit   *limiter
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
 }
@@ -39,7 +46,12 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now}, nil
+	return &app{
+		cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now,
+		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
+		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
+		trackLimit:   newLimiter(60),
+	}, nil
 }
 
 // routes wires middleware and handlers. Every URL the portal answers is listed here.
@@ -52,7 +64,7 @@ func (a *app) routes() http.Handler {
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(a.requestLog())
-	e.Use(middleware.BodyLimit("128K"))
+	e.Use(middleware.BodyLimit("256K")) // a 15,000-character comment, URL-encoded, is ~140 KB
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -70,6 +82,22 @@ func (a *app) routes() http.Handler {
 	e.GET("/c/:slug", a.draftShow)
 	e.GET("/c/:slug/qr.svg", a.draftQR)
 	e.GET("/prefs", a.prefsSet)
+
+	csrf := middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf",
+		CookieName:     "_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieSecure:   a.cfg.SecureCookies(),
+		ErrorHandler:   a.csrfFailed,
+	})
+	e.GET("/c/:slug/comment", a.commentNew, csrf)
+	e.POST("/c/:slug/comments", a.commentCreate, csrf)
+	e.GET("/c/:slug/receipt/:tracking", a.commentReceipt)
+	e.GET("/track", a.track)
+	e.GET("/captcha/:id/image.png", a.captchaImage)
+	e.GET("/captcha/:id/audio.wav", a.captchaAudio)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e

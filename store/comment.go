@@ -3,8 +3,221 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
 )
+
+// Comment is one comment on a consultation, on a section or on the draft as a whole.
+type Comment struct {
+	ID             int64
+	ConsultationID int64
+	SectionID      int64  // 0: the draft as a whole
+	SectionAnchor  string // general / preamble / chapter-N / article-N
+	Tracking       string
+	SubmissionKey  string // one per rendered form; a replay returns the first comment
+	Body           string
+	Name           string
+	Identity       string
+	Organization   string
+	Phone          string
+	Email          string
+	PublishName    bool
+	ConsentedAt    time.Time
+	Channel        string
+	Late           bool
+	Status         string
+	CreatedAt      time.Time
+}
+
+// Comment statuses as stored; the officer workspace adds decisions.
+const (
+	StatusPending = "pending"
+)
+
+const commentColumns = `id, consultation_id, COALESCE(section_id, 0), section_anchor, tracking,
+	COALESCE(submission_key, ''), body, name, identity, organization, phone, email, publish_name,
+	consented_at, channel, late, status, created_at`
+
+func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
+	var c Comment
+	var consented, created int64
+	err := row.Scan(&c.ID, &c.ConsultationID, &c.SectionID, &c.SectionAnchor, &c.Tracking, &c.SubmissionKey,
+		&c.Body, &c.Name, &c.Identity, &c.Organization, &c.Phone, &c.Email, &c.PublishName,
+		&consented, &c.Channel, &c.Late, &c.Status, &created)
+	if err != nil {
+		return nil, err
+	}
+	c.ConsentedAt, c.CreatedAt = time.Unix(consented, 0), time.Unix(created, 0)
+	return &c, nil
+}
+
+// CreateComment stores a comment durably and returns it with its tracking number.
+// It returns only after the transaction holding the comment has committed (with
+// synchronous=FULL), so an acknowledgement sent after it survives a crash. Concurrent
+// calls share commits (group commit). When a comment with the same SubmissionKey
+// exists, that one is returned with created == false.
+func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, created bool, err error) {
+	req := &commentReq{c: c, done: make(chan commentRes, 1)}
+	select {
+	case s.commentQ <- req:
+	case <-s.quit:
+		return nil, false, errors.New("store: closed")
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	// Once queued the comment will be written: wait for the commit even if the client
+	// went away, so "created" is never ambiguous.
+	res := <-req.done
+	return res.c, res.created, res.err
+}
+
+type commentReq struct {
+	c    *Comment
+	done chan commentRes
+}
+
+type commentRes struct {
+	c       *Comment
+	created bool
+	err     error
+}
+
+// maxBatch bounds how many comments share one commit.
+const maxBatch = 256
+
+// runCommitter takes queued comments and writes each batch in one transaction.
+func (s *Store) runCommitter() {
+	defer close(s.committerDone)
+	for {
+		var first *commentReq
+		select {
+		case first = <-s.commentQ:
+		case <-s.quit:
+			// Write what is already queued, then stop.
+			for {
+				select {
+				case r := <-s.commentQ:
+					s.commitBatch([]*commentReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch := []*commentReq{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.commentQ:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+func (s *Store) commitBatch(batch []*commentReq) {
+	ctx := context.Background()
+	results := make([]commentRes, len(batch))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i, r := range batch {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT one`); err != nil {
+				return err
+			}
+			c, created, err := insertComment(ctx, tx, r.c)
+			if err != nil {
+				if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO one`); rerr != nil {
+					return rerr
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE one`); err != nil {
+				return err
+			}
+			results[i] = commentRes{c, created, err}
+		}
+		return nil
+	})
+	for i, r := range batch {
+		if err != nil {
+			r.done <- commentRes{err: err}
+			continue
+		}
+		r.done <- results[i]
+	}
+}
+
+func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool, error) {
+	c := *in
+	if c.Channel == "" {
+		c.Channel = "web"
+	}
+	if c.Status == "" {
+		c.Status = StatusPending
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = time.Now()
+	}
+	var key, section any
+	if c.SubmissionKey != "" {
+		key = c.SubmissionKey
+	}
+	if c.SectionID != 0 {
+		section = c.SectionID
+	}
+	for attempt := 0; ; attempt++ {
+		if c.Tracking == "" || attempt > 0 {
+			c.Tracking = NewTrackingNumber()
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO comments (consultation_id, section_id, section_anchor,
+			tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
+			consented_at, channel, late, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (submission_key) DO NOTHING RETURNING id`,
+			c.ConsultationID, section, c.SectionAnchor, c.Tracking, key, c.Body, c.Name, c.Identity,
+			c.Organization, c.Phone, c.Email, c.PublishName, c.ConsentedAt.Unix(), c.Channel, c.Late,
+			c.Status, c.CreatedAt.Unix()).Scan(&c.ID)
+		switch {
+		case err == nil:
+			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
+			return &c, true, nil
+		case errors.Is(err, sql.ErrNoRows): // the same form was submitted before
+			old, err := scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, c.SubmissionKey))
+			if err != nil {
+				return nil, false, fmt.Errorf("store: comment by submission key: %w", err)
+			}
+			return old, false, nil
+		case isUnique(err) && attempt < 3: // tracking number collision: draw again
+			continue
+		default:
+			return nil, false, fmt.Errorf("store: create comment: %w", err)
+		}
+	}
+}
+
+// CommentByTracking returns the comment with that (normalised) tracking number.
+func (s *Store) CommentByTracking(ctx context.Context, tracking string) (*Comment, error) {
+	c, err := scanComment(s.r.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE tracking = ?`, tracking))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: comment %q: %w", tracking, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: comment %q: %w", tracking, err)
+	}
+	return c, nil
+}
+
+// CommentBySubmissionKey returns the comment a form produced, if it was submitted.
+func (s *Store) CommentBySubmissionKey(ctx context.Context, key string) (*Comment, error) {
+	c, err := scanComment(s.r.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: comment with key: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: comment with key: %w", err)
+	}
+	return c, nil
+}
 
 func countComments(ctx context.Context, tx *sql.Tx, consultationID int64) (int, error) {
 	var n int

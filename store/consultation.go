@@ -245,3 +245,15 @@ func timeOrNil(v sql.NullInt64) *time.Time {
 	t := time.Unix(v.Int64, 0)
 	return &t
 }
+
+// ConsultationByID returns the consultation with that id, or ErrNotFound.
+func (s *Store) ConsultationByID(ctx context.Context, id int64) (*Consultation, error) {
+	c, err := scanConsultation(s.r.QueryRowContext(ctx, `SELECT `+consultationColumns+` FROM consultations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: consultation %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: consultation %d: %w", id, err)
+	}
+	return c, nil
+}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -29,6 +30,11 @@ var migrationFS embed.FS
 type Store struct {
 	w *sql.DB // the single writer; every write goes through tx
 	r *sql.DB // read-only pool
+
+	commentQ      chan *commentReq // comments waiting for the group committer
+	quit          chan struct{}
+	committerDone chan struct{}
+	closeOnce     sync.Once
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -55,7 +61,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, commentQ: make(chan *commentReq, 4*maxBatch), quit: make(chan struct{}), committerDone: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -74,14 +80,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxIdleConns(4)
 	s.r = r
 	if err := s.checkFTS5(ctx); err != nil {
-		s.Close()
+		r.Close()
+		w.Close()
 		return nil, err
 	}
+	go s.runCommitter()
 	return s, nil
 }
 
-// Close closes both pools.
+// Close stops the group committer (after the batch in hand) and closes both pools.
+// Callers must not create comments concurrently with Close.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.committerDone
 	var errs []error
 	if s.r != nil {
 		errs = append(errs, s.r.Close())

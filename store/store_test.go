@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,5 +155,142 @@ func TestReplaceDraftRefusedOnceCommented(t *testing.T) {
 	}
 	if err := s.ReplaceDraft(ctx, c, sampleSections()); !errors.Is(err, ErrHasComments) {
 		t.Fatalf("replace with comments: %v", err)
+	}
+}
+
+func createTestConsultation(t *testing.T, s *Store) int64 {
+	t.Helper()
+	now := time.Now()
+	id, err := s.CreateConsultation(context.Background(), &Consultation{Slug: "x", Title: "t", OpensAt: now, ClosesAt: now.Add(time.Hour)}, sampleSections())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestCreateCommentConcurrentAndIdempotent(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	cid := createTestConsultation(t, s)
+	secs, _ := s.Sections(ctx, cid)
+	const n = 200
+	type out struct {
+		c   *Comment
+		err error
+	}
+	results := make(chan out, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			c, created, err := s.CreateComment(ctx, &Comment{ConsultationID: cid, SectionID: secs[2].ID, SectionAnchor: "article-1",
+				SubmissionKey: fmt.Sprintf("key-%d", i%150), Body: "意见", ConsentedAt: time.Now()})
+			if err == nil && c.Tracking == "" {
+				err = errors.New("no tracking number")
+			}
+			_ = created
+			results <- out{c, err}
+		}(i)
+	}
+	tracking := map[string]bool{}
+	for i := 0; i < n; i++ {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if _, ok := NormalizeTracking(r.c.Tracking); !ok {
+			t.Errorf("bad tracking number %q", r.c.Tracking)
+		}
+		tracking[r.c.Tracking] = true
+	}
+	if len(tracking) != 150 {
+		t.Errorf("%d distinct comments, want 150 (replays must return the first)", len(tracking))
+	}
+	counts, err := s.CommentCounts(ctx, cid)
+	if err != nil || counts["article-1"] != 150 {
+		t.Fatalf("counts %v %v", counts, err)
+	}
+	for tr := range tracking {
+		c, err := s.CommentByTracking(ctx, tr)
+		if err != nil || c.Body != "意见" || c.Status != StatusPending {
+			t.Fatalf("by tracking %s: %+v %v", tr, c, err)
+		}
+	}
+	// A bad row fails alone without failing its batch.
+	_, _, err = s.CreateComment(ctx, &Comment{ConsultationID: 999999, SectionAnchor: "general", Body: "x", ConsentedAt: time.Now()})
+	if err == nil {
+		t.Error("comment on a missing consultation accepted")
+	}
+}
+
+func TestCaptchaUsedOnce(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	if err := s.CreateCaptcha(ctx, "c1", "123456", now); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.CaptchaDigits(ctx, "c1", now); err != nil || d != "123456" {
+		t.Fatalf("digits %q %v", d, err)
+	}
+	if ok, _ := s.UseCaptcha(ctx, "c1", "000000", now); ok {
+		t.Fatal("wrong answer accepted")
+	}
+	if ok, _ := s.UseCaptcha(ctx, "c1", "123456", now); ok {
+		t.Fatal("captcha accepted a second try")
+	}
+	if err := s.CreateCaptcha(ctx, "c2", "654321", now.Add(-CaptchaTTL-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.UseCaptcha(ctx, "c2", "654321", now); ok {
+		t.Fatal("expired captcha accepted")
+	}
+	if err := s.CreateCaptcha(ctx, "c3", "111111", now); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.UseCaptcha(ctx, "c3", "111111", now); !ok {
+		t.Fatal("right answer refused")
+	}
+}
+
+func TestTrackingNumbers(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 2000; i++ {
+		tr := NewTrackingNumber()
+		if seen[tr] {
+			t.Fatalf("duplicate %s", tr)
+		}
+		seen[tr] = true
+		if strings.ContainsAny(tr, "01ILOU") {
+			t.Fatalf("look-alike character in %s", tr)
+		}
+		got, ok := NormalizeTracking(strings.ToLower(FormatTracking(tr)))
+		if !ok || got != tr {
+			t.Fatalf("normalise %s: %s %v", tr, got, ok)
+		}
+		// Every single-character typo is caught by the check character.
+		for pos := 0; pos < len(tr); pos++ {
+			for _, r := range trackingAlphabet {
+				if byte(r) == tr[pos] {
+					continue
+				}
+				typo := tr[:pos] + string(r) + tr[pos+1:]
+				if _, ok := NormalizeTracking(typo); ok {
+					t.Fatalf("typo %s of %s passes the check", typo, tr)
+				}
+			}
+		}
+	}
+	for _, in := range []string{"", "ABC", "K7QM-4XH9-P2TT", "O0000000000"} {
+		if _, ok := NormalizeTracking(in); ok {
+			t.Errorf("%q accepted", in)
+		}
+	}
+	// Full-width input is accepted.
+	tr := NewTrackingNumber()
+	var fw strings.Builder
+	for _, r := range tr {
+		fw.WriteRune(r + 0xFEE0)
+	}
+	if got, ok := NormalizeTracking(fw.String()); !ok || got != tr {
+		t.Errorf("full-width %q: %q %v", fw.String(), got, ok)
 	}
 }

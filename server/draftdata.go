@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"consult/store"
+)
+
+// draftData is a consultation with its sections, cached in memory: sections change
+// only when a draft is re-imported or a window is changed, which bumps app.draftGen.
+type draftData struct {
+	C        *store.Consultation
+	Sections []store.Section
+	byAnchor map[string]*store.Section
+	gen      uint64
+}
+
+type draftCache struct {
+	mu sync.Mutex
+	m  map[string]*draftData
+}
+
+// loadDraft returns the consultation and its sections by slug.
+func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
+	gen := a.draftGen.Load()
+	a.draftsData.mu.Lock()
+	d := a.draftsData.m[slug]
+	a.draftsData.mu.Unlock()
+	if d != nil && d.gen == gen {
+		return d, nil
+	}
+	c, err := a.store.ConsultationBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	secs, err := a.store.Sections(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	d = &draftData{C: c, Sections: secs, byAnchor: make(map[string]*store.Section, len(secs)), gen: gen}
+	for i := range secs {
+		d.byAnchor[secs[i].Anchor] = &secs[i]
+	}
+	a.draftsData.mu.Lock()
+	if a.draftsData.m == nil || len(a.draftsData.m) > 1000 {
+		a.draftsData.m = map[string]*draftData{}
+	}
+	a.draftsData.m[slug] = d
+	a.draftsData.mu.Unlock()
+	return d, nil
+}
+
+// section returns the section with that anchor, or nil for "general" and unknown anchors.
+func (d *draftData) section(anchor string) *store.Section { return d.byAnchor[anchor] }
+
+// window is the comment window that applies to a section (nil: the draft as a whole):
+// the section's own override, else its chapter's, else the consultation's.
+func (d *draftData) window(sec *store.Section) (opens, closes time.Time) {
+	opens, closes = d.C.OpensAt, d.C.ClosesAt
+	var chain []*store.Section
+	for s := sec; s != nil; {
+		chain = append(chain, s)
+		if s.Parent < 0 || s.Parent >= len(d.Sections) {
+			break
+		}
+		s = &d.Sections[s.Parent]
+	}
+	for i := len(chain) - 1; i >= 0; i-- { // outermost first, innermost wins
+		if chain[i].OpensAt != nil {
+			opens = *chain[i].OpensAt
+		}
+		if chain[i].ClosesAt != nil {
+			closes = *chain[i].ClosesAt
+		}
+	}
+	return opens, closes
+}
