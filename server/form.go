@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -31,13 +30,13 @@ func (v *validator) CheckField(ok bool, key, msg string) {
 func (v *validator) Valid() bool { return len(v.FieldErrors) == 0 }
 
 // Limits on what a commenter can submit. A spreadsheet cell holds 32,767 UTF-16 units;
-// maxBodyRunes keeps every body well inside one so exports never cut a comment.
+// 15,000 characters are at most 30,000 units (two per character outside the BMP), so
+// every body fits one cell and exports never cut a comment.
 const (
 	maxBodyRunes  = 15000
 	maxNameRunes  = 50
 	maxOrgRunes   = 100
 	maxEmailBytes = 254
-	excelCellMax  = 32767
 )
 
 // identities are the choices for the identity field, in display order.
@@ -183,13 +182,4 @@ func normalizeCaptcha(in string) string {
 		}
 	}
 	return b.String()
-}
-
-// fitsExcelCell reports whether s fits one spreadsheet cell without being cut.
-func fitsExcelCell(s string) bool {
-	n := 0
-	for _, r := range s {
-		n += len(utf16.Encode([]rune{r}))
-	}
-	return n <= excelCellMax
 }

@@ -80,7 +80,7 @@ func (f *commentForm) validate(d *draftData, requireName, requireContact bool) {
 	f.CheckField(f.Section == "general" || d.section(f.Section) != nil, "section", "请选择意见针对的条款。")
 	f.CheckField(f.Body != "", "body", "请填写意见内容。")
 	n := utf8.RuneCountInString(f.Body)
-	f.CheckField(n <= maxBodyRunes && fitsExcelCell(f.Body), "body",
+	f.CheckField(n <= maxBodyRunes, "body",
 		"意见内容最多 15000 字,当前 "+itoa(n)+" 字。请精简,或分条提交。")
 	f.CheckField(!requireName || f.Name != "", "name", "请填写姓名。")
 	f.CheckField(utf8.RuneCountInString(f.Name) <= maxNameRunes, "name", "姓名最多 50 个字。")

@@ -257,3 +257,22 @@ func (s *Store) ConsultationByID(ctx context.Context, id int64) (*Consultation, 
 	}
 	return c, nil
 }
+
+// SetSectionWindow sets or clears (nil) a section's own comment window, which
+// overrides its chapter's and the consultation's.
+func (s *Store) SetSectionWindow(ctx context.Context, consultationID int64, anchor string, opens, closes *time.Time) error {
+	if opens != nil && closes != nil && !closes.After(*opens) {
+		return fmt.Errorf("store: window closes before it opens")
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sections SET opens_at = ?, closes_at = ? WHERE consultation_id = ? AND anchor = ?`,
+			unixOrNil(opens), unixOrNil(closes), consultationID, anchor)
+		if err != nil {
+			return fmt.Errorf("store: section window %s: %w", anchor, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("store: section window %s: %w", anchor, ErrNotFound)
+		}
+		return nil
+	})
+}
