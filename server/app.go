@@ -33,6 +33,7 @@ type app struct {
 	commentLimit *limiter
 	captchaLimit *limiter
 	trackLimit   *limiter
+	loginLimit   *limiter
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
 }
@@ -51,6 +52,7 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
 		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
 		trackLimit:   newLimiter(60),
+		loginLimit:   newLimiter(limitOr(cfg.Limits.LoginsPerMinute, 10)),
 	}, nil
 }
 
@@ -98,6 +100,22 @@ func (a *app) routes() http.Handler {
 	e.GET("/track", a.track)
 	e.GET("/captcha/:id/image.png", a.captchaImage)
 	e.GET("/captcha/:id/audio.wav", a.captchaAudio)
+
+	// The officers' workspace: every route needs a session, every form a CSRF token.
+	adm := e.Group("/admin", csrf, a.loadSession)
+	adm.GET("/login", a.loginForm)
+	adm.POST("/login", a.loginPost)
+	adm.POST("/logout", a.logout, a.requireRole(anyRole...))
+	adm.GET("/password", a.passwordForm, a.requireRole(anyRole...))
+	adm.POST("/password", a.passwordPost, a.requireRole(anyRole...))
+	adm.GET("", a.adminHome, a.requireRole(anyRole...))
+	adm.GET("/c/:slug/comments", a.queue, a.requireRole(anyRole...))
+	adm.POST("/c/:slug/comments/bulk", a.bulkDecide, a.requireRole(canDecide...))
+	adm.GET("/c/:slug/comments/new", a.recordForm, a.requireRole(canDecide...))
+	adm.POST("/c/:slug/comments/new", a.recordPost, a.requireRole(canDecide...))
+	adm.GET("/c/:slug/comments/:id", a.commentShow, a.requireRole(anyRole...))
+	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
+	a.adminRoutes(adm)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e

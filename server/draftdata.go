@@ -52,8 +52,8 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 	return d, nil
 }
 
-// section returns the section with that anchor, or nil for "general" and unknown anchors.
-func (d *draftData) section(anchor string) *store.Section { return d.byAnchor[anchor] }
+// Section returns the section with that anchor, or nil for "general" and unknown anchors.
+func (d *draftData) Section(anchor string) *store.Section { return d.byAnchor[anchor] }
 
 // window is the comment window that applies to a section (nil: the draft as a whole):
 // the section's own override, else its chapter's, else the consultation's.

@@ -77,7 +77,7 @@ func (a *app) requirements(slug string) (name, contact bool) {
 
 // validate checks the form against the rules a commenter sees on the page.
 func (f *commentForm) validate(d *draftData, requireName, requireContact bool) {
-	f.CheckField(f.Section == "general" || d.section(f.Section) != nil, "section", "请选择意见针对的条款。")
+	f.CheckField(f.Section == "general" || d.Section(f.Section) != nil, "section", "请选择意见针对的条款。")
 	f.CheckField(f.Body != "", "body", "请填写意见内容。")
 	n := utf8.RuneCountInString(f.Body)
 	f.CheckField(n <= maxBodyRunes, "body",
@@ -131,7 +131,7 @@ func (a *app) commentNew(c echo.Context) error {
 		return err
 	}
 	f := commentForm{Section: c.QueryParam("section"), Identity: "个人"}
-	if f.Section != "general" && d.section(f.Section) == nil {
+	if f.Section != "general" && d.Section(f.Section) == nil {
 		f.Section = "general"
 	}
 	return a.renderCommentForm(c, d, f, http.StatusOK, "")
@@ -140,7 +140,7 @@ func (a *app) commentNew(c echo.Context) error {
 // renderCommentForm re-renders the form with the person's input and a fresh captcha.
 func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, status int, notice string) error {
 	ctx := c.Request().Context()
-	sel := d.section(f.Section)
+	sel := d.Section(f.Section)
 	opens, closes := d.window(sel)
 	st := statusAt(a.now(), opens, closes)
 	reqName, reqContact := a.requirements(d.C.Slug)
@@ -209,7 +209,7 @@ func (a *app) commentCreate(c echo.Context) error {
 	if !a.commentLimit.allow(c.RealIP(), a.now()) {
 		return a.renderCommentForm(c, d, f, http.StatusTooManyRequests, "提交过于频繁,请稍等一分钟后再提交。您填写的内容已保留。")
 	}
-	sel := d.section(f.Section)
+	sel := d.Section(f.Section)
 	opens, closes := d.window(sel)
 	if st := statusAt(a.now(), opens, closes); st.State != "open" {
 		return a.renderCommentForm(c, d, f, http.StatusForbidden, windowNotice(st, opens, closes))
@@ -304,7 +304,7 @@ func (a *app) commentReceipt(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	return a.render(c, http.StatusOK, "comment_receipt", "意见已提交", receiptView{
-		D: d, Comment: cm, Section: d.section(cm.SectionAnchor), Tracking: store.FormatTracking(cm.Tracking),
+		D: d, Comment: cm, Section: d.Section(cm.SectionAnchor), Tracking: store.FormatTracking(cm.Tracking),
 	})
 }
 
@@ -351,6 +351,6 @@ func (a *app) track(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.section(cm.SectionAnchor), store.FormatTracking(cm.Tracking)
+	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.Section(cm.SectionAnchor), store.FormatTracking(cm.Tracking)
 	return a.render(c, http.StatusOK, "track", "查询意见处理情况", v)
 }

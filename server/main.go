@@ -53,9 +53,12 @@ func run(args []string) error {
 
 	switch rest := fs.Args(); {
 	case len(rest) == 0:
+		if err := ensureFirstAdmin(ctx, st, logger); err != nil {
+			return err
+		}
 		return serve(ctx, cfg, st, logger)
 	default:
-		return fmt.Errorf("unknown command %q", rest[0])
+		return runCommand(ctx, cfg, st, rest, os.Stdin, os.Stdout)
 	}
 }
 

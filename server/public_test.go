@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"consult/store"
 )
 
 var wantChapters = []string{"一、总体要求", "二、基本原则", "三、发展目标", "四、持续深化改革", "五、加快转型升级", "六、加强组织领导"}
@@ -320,7 +322,8 @@ func TestEveryTemplateRenders(t *testing.T) {
 			t.Errorf("page %s has no sample in templateSamples", name)
 			continue
 		}
-		b, err := e.app.renderBytes(name, "标题", prefs{Size: "l", Color: "red", Eye: true}, "/x", "tok", data)
+		b, err := e.app.renderBytes(name, "标题", prefs{Size: "l", Color: "red", Eye: true}, "/x", "tok", data,
+			&store.User{Username: "officer", Role: store.RoleAdmin})
 		if err != nil {
 			t.Errorf("page %s: %v", name, err)
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -29,12 +30,24 @@ var beijing = func() *time.Location {
 }()
 
 var funcs = template.FuncMap{
-	"bjtime":  func(t time.Time) string { return t.In(beijing).Format("2006年1月2日 15:04") },
-	"bjdate":  func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04") },
-	"isotime": func(t time.Time) string { return t.In(beijing).Format(time.RFC3339) },
-	"lines":   func(s string) []string { return strings.Split(s, "\n") },
-	"add":     func(a, b int) int { return a + b },
-	"join":    func(ss []string) string { return strings.Join(ss, "") },
+	"bjtime":          func(t time.Time) string { return t.In(beijing).Format("2006年1月2日 15:04") },
+	"bjdate":          func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04") },
+	"isotime":         func(t time.Time) string { return t.In(beijing).Format(time.RFC3339) },
+	"lines":           func(s string) []string { return strings.Split(s, "\n") },
+	"add":             func(a, b int) int { return a + b },
+	"join":            func(ss []string) string { return strings.Join(ss, "") },
+	"roleLabel":       func(r string) string { return roleLabels[r] },
+	"statusLabel":     func(s string) string { return store.StatusLabels[s] },
+	"channelLabel":    func(s string) string { return store.ChannelLabels[s] },
+	"excerpt":         excerpt,
+	"mask":            maskContact,
+	"statuses":        func() []string { return store.Statuses },
+	"identities":      func() []string { return identities },
+	"channelsOffline": func() []string { return []string{"letter", "email", "phone"} },
+	"queryOf": func(qs string) url.Values {
+		v, _ := url.ParseQuery(qs)
+		return v
+	},
 }
 
 // parsePages builds one template set per page: base.html, the partials and the page.
@@ -60,6 +73,7 @@ func parsePages() (map[string]*template.Template, error) {
 
 // view is what every page template gets: the layout's needs plus the page's own data.
 type view struct {
+	User      *store.User // the signed-in officer, on workspace pages
 	Title     string
 	Prefs     prefs
 	Path      string // the page's own path, for reading-control links
@@ -69,13 +83,16 @@ type view struct {
 }
 
 // renderBytes executes a page into memory so a template error never sends half a page.
-func (a *app) renderBytes(page, title string, p prefs, reqPath, csrf string, data any) ([]byte, error) {
+func (a *app) renderBytes(page, title string, p prefs, reqPath, csrf string, data any, user ...*store.User) ([]byte, error) {
 	t, ok := a.pages[page]
 	if !ok {
 		return nil, fmt.Errorf("render: no page %q", page)
 	}
 	var buf bytes.Buffer
 	v := view{Title: title, Prefs: p, Path: reqPath, CSRF: csrf, StaticVer: a.static, D: data}
+	if len(user) > 0 {
+		v.User = user[0]
+	}
 	if err := t.ExecuteTemplate(&buf, "base", v); err != nil {
 		return nil, fmt.Errorf("render %s: %w", page, err)
 	}
@@ -84,7 +101,11 @@ func (a *app) renderBytes(page, title string, p prefs, reqPath, csrf string, dat
 
 func (a *app) render(c echo.Context, status int, page, title string, data any) error {
 	csrf, _ := c.Get("csrf").(string)
-	b, err := a.renderBytes(page, title, prefsFrom(c), c.Request().URL.Path, csrf, data)
+	var user *store.User
+	if s := sessionFrom(c); s != nil {
+		user = &s.User
+	}
+	b, err := a.renderBytes(page, title, prefsFrom(c), c.Request().URL.Path, csrf, data, user)
 	if err != nil {
 		return err
 	}
@@ -126,3 +147,34 @@ func statusAt(now, opens, closes time.Time) windowStatus {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// excerpt shortens text to n characters on one line.
+func excerpt(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// maskContact hides the middle of a phone number or the local part of an e-mail
+// address, for roles that may not see contact data.
+func maskContact(s string) string {
+	if s == "" {
+		return ""
+	}
+	if at := strings.IndexByte(s, '@'); at > 0 {
+		r := []rune(s[:at])
+		return string(r[:1]) + "***" + s[at:]
+	}
+	r := []rune(s)
+	if len(r) <= 4 {
+		return "****"
+	}
+	keep := 3
+	if len(r) < 8 {
+		keep = 1
+	}
+	return string(r[:keep]) + strings.Repeat("*", len(r)-keep-4) + string(r[len(r)-4:])
+}

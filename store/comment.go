@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"consult/store/dedupe"
 )
 
 // Comment is one comment on a consultation, on a section or on the draft as a whole.
@@ -28,6 +30,14 @@ type Comment struct {
 	Late           bool
 	Status         string
 	CreatedAt      time.Time
+	Response       string // 处理意见/理由: may be published in the feedback report
+	Note           string // internal
+	Tags           string // space-separated
+	DecidedBy      string
+	DecidedAt      time.Time
+	ReceivedAt     time.Time // letters and calls: when the office received it
+	RecordedBy     string    // letters and calls: the officer who typed it in
+	GroupID        int64     // duplicate group: the id of its first comment
 }
 
 // Comment statuses as stored; the officer workspace adds decisions.
@@ -37,18 +47,32 @@ const (
 
 const commentColumns = `id, consultation_id, COALESCE(section_id, 0), section_anchor, tracking,
 	COALESCE(submission_key, ''), body, name, identity, organization, phone, email, publish_name,
-	consented_at, channel, late, status, created_at`
+	consented_at, channel, late, status, created_at, response, note, tags, decided_by, decided_at,
+	received_at, recorded_by, group_id`
+
+// commentColumnsC is commentColumns for a query that calls the comments table "c".
+const commentColumnsC = `c.id, c.consultation_id, COALESCE(c.section_id, 0), c.section_anchor, c.tracking,
+	COALESCE(c.submission_key, ''), c.body, c.name, c.identity, c.organization, c.phone, c.email, c.publish_name,
+	c.consented_at, c.channel, c.late, c.status, c.created_at, c.response, c.note, c.tags, c.decided_by, c.decided_at,
+	c.received_at, c.recorded_by, c.group_id`
 
 func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 	var c Comment
-	var consented, created int64
+	var consented, created, decided, received int64
 	err := row.Scan(&c.ID, &c.ConsultationID, &c.SectionID, &c.SectionAnchor, &c.Tracking, &c.SubmissionKey,
 		&c.Body, &c.Name, &c.Identity, &c.Organization, &c.Phone, &c.Email, &c.PublishName,
-		&consented, &c.Channel, &c.Late, &c.Status, &created)
+		&consented, &c.Channel, &c.Late, &c.Status, &created, &c.Response, &c.Note, &c.Tags,
+		&c.DecidedBy, &decided, &received, &c.RecordedBy, &c.GroupID)
 	if err != nil {
 		return nil, err
 	}
 	c.ConsentedAt, c.CreatedAt = time.Unix(consented, 0), time.Unix(created, 0)
+	if decided != 0 {
+		c.DecidedAt = time.Unix(decided, 0)
+	}
+	if received != 0 {
+		c.ReceivedAt = time.Unix(received, 0)
+	}
 	return &c, nil
 }
 
@@ -166,20 +190,33 @@ func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool
 	if c.SectionID != 0 {
 		section = c.SectionID
 	}
+	fp := dedupe.Of(c.Body)
+	var sig any
+	if fp.Comparable() {
+		sig = fp.SigBytes()
+	}
 	for attempt := 0; ; attempt++ {
 		if c.Tracking == "" || attempt > 0 {
 			c.Tracking = NewTrackingNumber()
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO comments (consultation_id, section_id, section_anchor,
 			tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
-			consented_at, channel, late, status, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+			consented_at, channel, late, status, created_at, received_at, recorded_by,
+			norm_hash, minhash, band0, band1, band2, band3, band4)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (submission_key) DO NOTHING RETURNING id`,
 			c.ConsultationID, section, c.SectionAnchor, c.Tracking, key, c.Body, c.Name, c.Identity,
 			c.Organization, c.Phone, c.Email, c.PublishName, c.ConsentedAt.Unix(), c.Channel, c.Late,
-			c.Status, c.CreatedAt.Unix()).Scan(&c.ID)
+			c.Status, c.CreatedAt.Unix(), unixOrZero(c.ReceivedAt), c.RecordedBy,
+			fp.Hash, sig, fp.Bands[0], fp.Bands[1], fp.Bands[2], fp.Bands[3], fp.Bands[4]).Scan(&c.ID)
 		switch {
 		case err == nil:
 			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
+			gid, err := joinGroup(ctx, tx, c.ID, c.ConsultationID, fp)
+			if err != nil {
+				return nil, false, err
+			}
+			c.GroupID = gid
 			return &c, true, nil
 		case errors.Is(err, sql.ErrNoRows): // the same form was submitted before
 			old, err := scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, c.SubmissionKey))
@@ -193,6 +230,63 @@ func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool
 			return nil, false, fmt.Errorf("store: create comment: %w", err)
 		}
 	}
+}
+
+// joinGroup puts a new comment in the duplicate group of an earlier identical or
+// near-identical comment of the same consultation, or starts a group of its own.
+func joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
+	var gid int64
+	err := tx.QueryRowContext(ctx, `SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`,
+		consultationID, fp.Hash, id).Scan(&gid)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
+	}
+	if gid == 0 && fp.Comparable() {
+	bands:
+		for b := 0; b < dedupe.NumBands; b++ {
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT group_id, minhash FROM comments
+				WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id != ? LIMIT 64`, b, b), consultationID, fp.Bands[b], id)
+			if err != nil {
+				return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
+			}
+			for rows.Next() {
+				var g int64
+				var blob []byte
+				if err := rows.Scan(&g, &blob); err != nil {
+					rows.Close()
+					return 0, err
+				}
+				other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
+				if dedupe.Similarity(fp, other) >= dedupe.Threshold {
+					gid = g
+					rows.Close()
+					break bands
+				}
+			}
+			if err := rows.Close(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if gid == 0 {
+		gid = id
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`, id, consultationID); err != nil {
+			return 0, fmt.Errorf("store: new group: %w", err)
+		}
+	} else if _, err := tx.ExecContext(ctx, `UPDATE dup_groups SET size = size + 1 WHERE id = ?`, gid); err != nil {
+		return 0, fmt.Errorf("store: join group: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE comments SET group_id = ? WHERE id = ?`, gid, id); err != nil {
+		return 0, fmt.Errorf("store: set group: %w", err)
+	}
+	return gid, nil
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // CommentByTracking returns the comment with that (normalised) tracking number.
@@ -243,6 +337,25 @@ func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[st
 			return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
 		}
 		out[a] = n
+	}
+	return out, rows.Err()
+}
+
+// StatusCounts returns how many comments of a consultation have each status.
+func (s *Store) StatusCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM comments WHERE consultation_id = ? GROUP BY status`, consultationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: status counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
 	}
 	return out, rows.Err()
 }

@@ -1,0 +1,5 @@
+package main
+
+import "github.com/labstack/echo/v4"
+
+func (a *app) windowRoutes(g *echo.Group) {}

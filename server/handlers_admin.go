@@ -1,0 +1,411 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"consult/store"
+)
+
+type adminHomeItem struct {
+	C      store.Consultation
+	Status windowStatus
+	Counts map[string]int // by status
+	Total  int
+}
+
+// adminHome is the workspace's start page: every consultation with its totals.
+func (a *app) adminHome(c echo.Context) error {
+	ctx := c.Request().Context()
+	list, err := a.store.ListConsultations(ctx)
+	if err != nil {
+		return err
+	}
+	items := make([]adminHomeItem, len(list))
+	for i, cs := range list {
+		counts, err := a.store.StatusCounts(ctx, cs.ID)
+		if err != nil {
+			return err
+		}
+		total := 0
+		for _, n := range counts {
+			total += n
+		}
+		items[i] = adminHomeItem{C: cs, Status: statusAt(a.now(), cs.OpensAt, cs.ClosesAt), Counts: counts, Total: total}
+	}
+	return a.render(c, http.StatusOK, "admin_home", "工作台", items)
+}
+
+// queueParams are the queue's filter fields as they appear in the URL.
+var queueParams = []string{"section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort"}
+
+// queueFilter reads the queue's filter from query or form values.
+func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.Values) {
+	f := store.QueueFilter{ConsultationID: d.C.ID, Collapse: get("collapse") != "0"}
+	kept := url.Values{}
+	for _, k := range queueParams {
+		if v := strings.TrimSpace(get(k)); v != "" {
+			kept.Set(k, v)
+		}
+	}
+	if v := kept.Get("section"); v == "general" || d.Section(v) != nil {
+		f.Section = v
+	}
+	if v := kept.Get("status"); store.StatusLabels[v] != "" {
+		f.Status = v
+	}
+	if v := kept.Get("identity"); contains(identities, v) {
+		f.Identity = v
+	}
+	if v := kept.Get("channel"); store.ChannelLabels[v] != "" {
+		f.Channel = v
+	}
+	if t, err := time.ParseInLocation("2006-01-02", kept.Get("from"), beijing); err == nil {
+		f.From = t
+	}
+	if t, err := time.ParseInLocation("2006-01-02", kept.Get("to"), beijing); err == nil {
+		f.To = t.AddDate(0, 0, 1) // inclusive
+	}
+	if v := kept.Get("has_response"); v == "yes" || v == "no" {
+		f.HasResponse = v
+	}
+	if id, err := strconv.ParseInt(kept.Get("group"), 10, 64); err == nil {
+		f.GroupID = id
+	}
+	f.Tag = kept.Get("tag")
+	f.Q = kept.Get("q")
+	if v := kept.Get("sort"); v == "old" || v == "group" {
+		f.Sort = v
+	}
+	return f, kept
+}
+
+type queueView struct {
+	D        *draftData
+	Filter   store.QueueFilter
+	Query    url.Values // the filter, for links
+	QS       string     // the filter as a query string
+	Rows     []store.QueueRow
+	Next     string
+	Error    string
+	Flash    string
+	CanWrite bool
+	Statuses []string
+	Channels []string
+	Identity []string
+}
+
+// queue is the triage queue: GET /admin/c/{slug}/comments (search text in q).
+func (a *app) queue(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f, kept := queueFilter(d, c.QueryParam)
+	f.Cursor = c.QueryParam("cursor")
+	v := queueView{D: d, Filter: f, Query: kept, QS: kept.Encode(), Flash: c.QueryParam("done"),
+		CanWrite: sessionFrom(c).User.Role != store.RoleCommittee, Statuses: store.Statuses, Channels: store.Channels, Identity: identities}
+	status := http.StatusOK
+	v.Rows, v.Next, err = a.store.Queue(ctx, f)
+	if errors.Is(err, store.ErrShortQuery) {
+		v.Error, status = "搜索词至少需要两个字。", http.StatusUnprocessableEntity
+	} else if err != nil {
+		if strings.HasPrefix(err.Error(), "store: bad cursor") {
+			return echo.NewHTTPError(http.StatusBadRequest, "分页参数有误。")
+		}
+		return err
+	}
+	return a.render(c, status, "admin_queue", "意见处理", v)
+}
+
+type commentView struct {
+	D        *draftData
+	C        *store.Comment
+	Section  *store.Section
+	History  []store.AuditEntry
+	Group    int
+	QS       string
+	Next     int64
+	Prev     int64
+	Errors   map[string]string
+	Form     store.Decision
+	Whole    bool
+	CanWrite bool
+	ShowPII  bool
+	Statuses []string
+	Saved    bool
+}
+
+func (a *app) commentFor(c echo.Context) (*draftData, *store.Comment, error) {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return nil, nil, echo.ErrNotFound
+	}
+	cm, err := a.store.CommentByID(ctx, d.C.ID, id)
+	return d, cm, err
+}
+
+// commentShow shows one comment beside the text it is about, with the decision form
+// and the comment's history.
+func (a *app) commentShow(c echo.Context) error {
+	d, cm, err := a.commentFor(c)
+	if err != nil {
+		return err
+	}
+	v, err := a.commentView(c, d, cm)
+	if err != nil {
+		return err
+	}
+	v.Form = store.Decision{Status: cm.Status, Response: cm.Response, Note: cm.Note, Tags: cm.Tags}
+	v.Saved = c.QueryParam("saved") == "1"
+	return a.render(c, http.StatusOK, "admin_comment", "处理意见", v)
+}
+
+func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (commentView, error) {
+	ctx := c.Request().Context()
+	role := sessionFrom(c).User.Role
+	v := commentView{D: d, C: cm, Section: d.Section(cm.SectionAnchor), CanWrite: role != store.RoleCommittee,
+		ShowPII: role != store.RoleCommittee, Statuses: store.Statuses}
+	f, kept := queueFilter(d, func(k string) string { return c.QueryParam(k) })
+	if c.Request().Method == http.MethodPost {
+		f, kept = queueFilter(d, func(k string) string { return c.FormValue("q_" + k) })
+	}
+	v.QS = kept.Encode()
+	var err error
+	if v.Group, err = a.store.GroupSize(ctx, cm.GroupID); err != nil {
+		return v, err
+	}
+	if v.History, err = a.store.ListAudit(ctx, store.AuditFilter{Target: fmt.Sprintf("comment:%d", cm.ID), Limit: 50}); err != nil {
+		return v, err
+	}
+	// The neighbours in the queue as filtered, for "next" and keyboard moves.
+	f.Limit = 1
+	f.Cursor = fmt.Sprintf("%d.%d", v.Group, cm.ID)
+	if rows, _, err := a.store.Queue(ctx, f); err == nil && len(rows) == 1 {
+		v.Next = rows[0].ID
+	}
+	prev := f
+	switch f.Sort {
+	case "old":
+		prev.Sort = ""
+	case "":
+		prev.Sort = "old"
+	}
+	if f.Sort != "group" {
+		if rows, _, err := a.store.Queue(ctx, prev); err == nil && len(rows) == 1 {
+			v.Prev = rows[0].ID
+		}
+	}
+	return v, nil
+}
+
+// commentDecide saves a decision (and moves on to the next comment in the queue).
+func (a *app) commentDecide(c echo.Context) error {
+	d, cm, err := a.commentFor(c)
+	if err != nil {
+		return err
+	}
+	dec := store.Decision{Status: c.FormValue("status"), Response: normalizeText(c.FormValue("response")),
+		Note: normalizeText(c.FormValue("note")), Tags: normalizeLine(c.FormValue("tags"))}
+	whole := c.FormValue("whole_group") == "1"
+	_, err = a.store.Decide(c.Request().Context(), a.actor(c), d.C.ID, cm.ID, dec, whole)
+	if errors.Is(err, store.ErrReasonRequired) || errors.Is(err, store.ErrBadStatus) {
+		v, verr := a.commentView(c, d, cm)
+		if verr != nil {
+			return verr
+		}
+		v.Form, v.Whole = dec, whole
+		v.Errors = map[string]string{}
+		if errors.Is(err, store.ErrBadStatus) {
+			v.Errors["status"] = "请选择处理状态。"
+		} else {
+			v.Errors["response"] = "“不予采纳”必须填写理由。"
+		}
+		return a.render(c, http.StatusUnprocessableEntity, "admin_comment", "处理意见", v)
+	}
+	if err != nil {
+		return err
+	}
+	a.gen.Add(1)
+	v, err := a.commentView(c, d, cm)
+	if err != nil {
+		return err
+	}
+	target := cm.ID
+	if c.FormValue("stay") == "" && v.Next != 0 {
+		target = v.Next
+	}
+	q := v.QS
+	if q != "" {
+		q = "&" + q
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/c/%s/comments/%d?saved=1%s", d.C.Slug, target, q))
+}
+
+type bulkView struct {
+	D      *draftData
+	QS     string
+	Query  url.Values
+	IDs    []int64
+	Count  int
+	Dec    store.Decision
+	Error  string
+	Status string
+}
+
+// bulkDecide applies a decision to the selected comments or to everything the filter
+// matches. The first POST shows the count; the second (confirm=1, with that count)
+// applies it, and refuses if the selection changed meanwhile.
+func (a *app) bulkDecide(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f, kept := queueFilter(d, func(k string) string { return c.FormValue("q_" + k) })
+	form, _ := c.FormParams()
+	var ids []int64
+	if c.FormValue("scope") != "filter" {
+		for _, s := range form["ids"] {
+			if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+				ids = append(ids, id)
+			}
+		}
+	}
+	dec := store.Decision{Status: c.FormValue("status"), Response: normalizeText(c.FormValue("response")), Tags: normalizeLine(c.FormValue("tags"))}
+	v := bulkView{D: d, QS: kept.Encode(), Query: kept, IDs: ids, Dec: dec}
+	back := "/admin/c/" + d.C.Slug + "/comments?" + v.QS
+	if c.FormValue("scope") != "filter" && len(ids) == 0 {
+		return c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape("没有选中任何意见。"))
+	}
+	if store.StatusLabels[dec.Status] == "" {
+		v.Error = "请选择处理状态。"
+	} else if dec.Status == store.StatusRejected && dec.Response == "" {
+		v.Error = "“不予采纳”必须填写理由。"
+	}
+	if c.FormValue("scope") == "filter" {
+		f.Collapse = false // a decision on "everything that matches" covers every copy
+		v.Count, err = a.store.CountQueue(ctx, f)
+	} else {
+		v.Count = len(ids)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrShortQuery) {
+			v.Error = "搜索词至少需要两个字。"
+		} else {
+			return err
+		}
+	}
+	if v.Error != "" {
+		return a.render(c, http.StatusUnprocessableEntity, "admin_bulk", "批量处理", v)
+	}
+	if c.FormValue("confirm") != "1" {
+		return a.render(c, http.StatusOK, "admin_bulk", "批量处理", v)
+	}
+	expect, err := strconv.Atoi(c.FormValue("expect"))
+	if err != nil {
+		expect = -1
+	}
+	n, err := a.store.BulkDecide(ctx, a.actor(c), f, ids, dec, expect)
+	if errors.Is(err, store.ErrChanged) {
+		v.Error = "符合条件的意见数量已经变化,请重新确认。"
+		return a.render(c, http.StatusConflict, "admin_bulk", "批量处理", v)
+	}
+	if err != nil {
+		return err
+	}
+	a.gen.Add(1)
+	return c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape(fmt.Sprintf("已将 %d 条意见标记为“%s”。", n, store.StatusLabels[dec.Status])))
+}
+
+type recordView struct {
+	D      *draftData
+	Form   recordForm
+	Errors map[string]string
+	Late   bool
+}
+
+type recordForm struct {
+	Channel, ReceivedOn, Section, Body, Name, Identity, Organization, Phone, Email string
+}
+
+// recordForm lets an officer type in a comment received by letter, e-mail or phone.
+func (a *app) recordForm(c echo.Context) error {
+	d, err := a.loadDraft(c.Request().Context(), c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := recordForm{Channel: "letter", ReceivedOn: a.now().In(beijing).Format("2006-01-02"), Section: "general", Identity: "个人"}
+	return a.render(c, http.StatusOK, "admin_record", "录入意见", recordView{D: d, Form: f})
+}
+
+// recordPost stores such a comment; it is accepted after the window closed too, and
+// marked late when received after it.
+func (a *app) recordPost(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	f := recordForm{Channel: c.FormValue("channel"), ReceivedOn: strings.TrimSpace(c.FormValue("received_on")),
+		Section: c.FormValue("section"), Body: normalizeText(c.FormValue("body")), Name: normalizeLine(c.FormValue("name")),
+		Identity: normalizeLine(c.FormValue("identity")), Organization: normalizeLine(c.FormValue("organization")),
+		Phone: normalizeLine(c.FormValue("phone")), Email: normalizeLine(c.FormValue("email"))}
+	var v validator
+	v.CheckField(f.Channel == "letter" || f.Channel == "email" || f.Channel == "phone", "channel", "请选择收到意见的方式。")
+	received, err := time.ParseInLocation("2006-01-02", f.ReceivedOn, beijing)
+	v.CheckField(err == nil, "received_on", "请填写收到日期,如 2023-01-15。")
+	v.CheckField(err != nil || !received.After(a.now()), "received_on", "收到日期不能晚于今天。")
+	v.CheckField(f.Section == "general" || d.Section(f.Section) != nil, "section", "请选择意见针对的条款。")
+	v.CheckField(f.Body != "", "body", "请填写意见内容。")
+	v.CheckField(len([]rune(f.Body)) <= maxBodyRunes, "body", "意见内容最多 15000 字。")
+	v.CheckField(contains(identities, f.Identity), "identity", "请选择身份。")
+	if f.Phone != "" {
+		p, ok := normalizePhone(f.Phone)
+		v.CheckField(ok, "phone", "联系电话格式不正确。")
+		f.Phone = p
+	}
+	if f.Email != "" {
+		e, ok := normalizeEmail(f.Email)
+		v.CheckField(ok, "email", "电子邮箱格式不正确。")
+		f.Email = e
+	}
+	if !v.Valid() {
+		return a.render(c, http.StatusUnprocessableEntity, "admin_record", "录入意见", recordView{D: d, Form: f, Errors: v.FieldErrors})
+	}
+	// A letter postmarked on the closing day still counts: late means received after
+	// the day the window closed.
+	closesDay := d.C.ClosesAt.In(beijing)
+	lastDay := time.Date(closesDay.Year(), closesDay.Month(), closesDay.Day(), 0, 0, 0, 0, beijing)
+	sess := sessionFrom(c)
+	cm := &store.Comment{ConsultationID: d.C.ID, SectionAnchor: f.Section, Body: f.Body, Name: f.Name, Identity: f.Identity,
+		Organization: f.Organization, Phone: f.Phone, Email: f.Email, ConsentedAt: a.now(), CreatedAt: a.now(),
+		Channel: f.Channel, ReceivedAt: received, RecordedBy: sess.User.Username, Late: received.After(lastDay),
+		SubmissionKey: newFormKey()}
+	if s := d.Section(f.Section); s != nil {
+		cm.SectionID = s.ID
+	}
+	saved, _, err := a.store.CreateComment(ctx, cm)
+	if err != nil {
+		return err
+	}
+	if err := a.store.Audit(ctx, a.actor(c), store.AuditEntry{Action: "record", ConsultationID: d.C.ID,
+		Target: fmt.Sprintf("comment:%d", saved.ID), After: map[string]any{"channel": f.Channel, "received_on": f.ReceivedOn, "late": cm.Late}}); err != nil {
+		return err
+	}
+	a.gen.Add(1)
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/c/%s/comments/%d?saved=1", d.C.Slug, saved.ID))
+}
