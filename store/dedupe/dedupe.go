@@ -51,7 +51,7 @@ const MinRunes = 20
 
 // Fingerprint is a comment's exact and near-duplicate fingerprints.
 type Fingerprint struct {
-	Hash  string           // hex of SHA-256 of Normalize(text), first 16 bytes
+	Hash  string            // hex of SHA-256 of Normalize(text), first 16 bytes
 	Sig   [numHashes]uint32 // MinHash signature; zero when the text is too short
 	Bands [NumBands]int64   // one value per band; 0 when the text is too short
 }
