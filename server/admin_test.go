@@ -282,9 +282,9 @@ func queueIDs(page string) []string {
 func TestQueueSearchChinese(t *testing.T) {
 	e := newOpenEnv(t, "")
 	e.postComments("article-15",
-		"建议加大招商引资力度,引进龙头企业。", // 1: 招商 in the middle
-		"园区应当重视产业链招商",         // 2: 招商 at the very end
-		"关于人才引进的意见:提高补贴。",     // 3
+		"建议加大招商引资力度,引进龙头企业。",        // 1: 招商 in the middle
+		"园区应当重视产业链招商",               // 2: 招商 at the very end
+		"关于人才引进的意见:提高补贴。",           // 3
 		"希望优化营商环境,减少审批环节,提升政务服务效率。", // 4
 	)
 	c := e.loginAs("chen", store.RoleOfficer)
