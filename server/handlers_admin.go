@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -90,8 +91,8 @@ func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.
 type queueView struct {
 	D        *draftData
 	Filter   store.QueueFilter
-	Query    url.Values // the filter, for links
-	QS       string     // the filter as a query string
+	Query    url.Values   // the filter, for links
+	QS       template.URL // the filter as a query string (already encoded)
 	Rows     []store.QueueRow
 	Next     string
 	Error    string
@@ -111,7 +112,7 @@ func (a *app) queue(c echo.Context) error {
 	}
 	f, kept := queueFilter(d, c.QueryParam)
 	f.Cursor = c.QueryParam("cursor")
-	v := queueView{D: d, Filter: f, Query: kept, QS: kept.Encode(), Flash: c.QueryParam("done"),
+	v := queueView{D: d, Filter: f, Query: kept, QS: template.URL(kept.Encode()), Flash: c.QueryParam("done"),
 		CanWrite: sessionFrom(c).User.Role != store.RoleCommittee, Statuses: store.Statuses, Channels: store.Channels, Identity: identities}
 	status := http.StatusOK
 	v.Rows, v.Next, err = a.store.Queue(ctx, f)
@@ -132,7 +133,7 @@ type commentView struct {
 	Section  *store.Section
 	History  []store.AuditEntry
 	Group    int
-	QS       string
+	QS       template.URL
 	Next     int64
 	Prev     int64
 	Errors   map[string]string
@@ -183,7 +184,7 @@ func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (comm
 	if c.Request().Method == http.MethodPost {
 		f, kept = queueFilter(d, func(k string) string { return c.FormValue("q_" + k) })
 	}
-	v.QS = kept.Encode()
+	v.QS = template.URL(kept.Encode())
 	var err error
 	if v.Group, err = a.store.GroupSize(ctx, cm.GroupID); err != nil {
 		return v, err
@@ -248,7 +249,7 @@ func (a *app) commentDecide(c echo.Context) error {
 	if c.FormValue("stay") == "" && v.Next != 0 {
 		target = v.Next
 	}
-	q := v.QS
+	q := string(v.QS)
 	if q != "" {
 		q = "&" + q
 	}
@@ -257,7 +258,7 @@ func (a *app) commentDecide(c echo.Context) error {
 
 type bulkView struct {
 	D      *draftData
-	QS     string
+	QS     template.URL
 	Query  url.Values
 	IDs    []int64
 	Count  int
@@ -286,8 +287,8 @@ func (a *app) bulkDecide(c echo.Context) error {
 		}
 	}
 	dec := store.Decision{Status: c.FormValue("status"), Response: normalizeText(c.FormValue("response")), Tags: normalizeLine(c.FormValue("tags"))}
-	v := bulkView{D: d, QS: kept.Encode(), Query: kept, IDs: ids, Dec: dec}
-	back := "/admin/c/" + d.C.Slug + "/comments?" + v.QS
+	v := bulkView{D: d, QS: template.URL(kept.Encode()), Query: kept, IDs: ids, Dec: dec}
+	back := "/admin/c/" + d.C.Slug + "/comments?" + string(v.QS)
 	if c.FormValue("scope") != "filter" && len(ids) == 0 {
 		return c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape("没有选中任何意见。"))
 	}

@@ -44,8 +44,8 @@ var funcs = template.FuncMap{
 	"statuses":        func() []string { return store.Statuses },
 	"identities":      func() []string { return identities },
 	"channelsOffline": func() []string { return []string{"letter", "email", "phone"} },
-	"queryOf": func(qs string) url.Values {
-		v, _ := url.ParseQuery(qs)
+	"queryOf": func(qs template.URL) url.Values {
+		v, _ := url.ParseQuery(string(qs))
 		return v
 	},
 }
