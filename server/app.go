@@ -116,6 +116,7 @@ func (a *app) routes() http.Handler {
 	adm.GET("/c/:slug/comments/:id", a.commentShow, a.requireRole(anyRole...))
 	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
 	a.adminRoutes(adm)
+	a.feedbackRoutes(e, adm)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e
@@ -191,6 +192,9 @@ type errorView struct {
 func publicMessage(code int, m string) string {
 	switch code {
 	case http.StatusNotFound:
+		if m != "" && isChinese(m) {
+			return m
+		}
 		return "没有找到这个页面。它可能已被移动,或者链接有误。"
 	case http.StatusForbidden:
 		return "请求未通过安全校验。请返回上一页,刷新后重试。"

@@ -309,6 +309,7 @@ func (a *app) commentReceipt(c echo.Context) error {
 }
 
 type trackView struct {
+	Decision *store.PublishedDecision // nil until a report including the comment is published
 	Query    string
 	Error    string
 	Comment  *store.Comment
@@ -352,5 +353,8 @@ func (a *app) track(c echo.Context) error {
 		return err
 	}
 	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.Section(cm.SectionAnchor), store.FormatTracking(cm.Tracking)
+	if v.Decision, err = a.publishedDecision(c, cm); err != nil {
+		return err
+	}
 	return a.render(c, http.StatusOK, "track", "查询意见处理情况", v)
 }

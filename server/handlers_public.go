@@ -13,7 +13,8 @@ import (
 
 type homeItem struct {
 	store.Consultation
-	Status windowStatus
+	Status   windowStatus
+	Feedback bool // a feedback report is published
 }
 
 // home lists the consultations with their windows and status.
@@ -25,7 +26,12 @@ func (a *app) home(c echo.Context) error {
 	now := a.now()
 	items := make([]homeItem, len(list))
 	for i, cs := range list {
-		items[i] = homeItem{cs, statusAt(now, cs.OpensAt, cs.ClosesAt)}
+		items[i] = homeItem{Consultation: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt)}
+		if _, err := a.store.LatestFeedback(c.Request().Context(), cs.ID); err == nil {
+			items[i].Feedback = true
+		} else if !isNotFound(err) {
+			return err
+		}
 	}
 	return a.render(c, http.StatusOK, "home", "首页", items)
 }
@@ -43,6 +49,8 @@ type draftView struct {
 	Chapters []tocChapter
 	Counts   map[string]int
 	Total    int
+	MaxCount int                   // the most comments any section has, for the heat scale
+	Feedback *store.FeedbackReport // the latest published feedback report, if any
 	BaseURL  string
 }
 
@@ -70,8 +78,16 @@ func (a *app) draftShow(c echo.Context) error {
 		return err
 	}
 	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL}
-	for _, n := range counts {
+	for anchor, n := range counts {
 		v.Total += n
+		if anchor != "general" && n > v.MaxCount {
+			v.MaxCount = n
+		}
+	}
+	if fb, err := a.store.LatestFeedback(ctx, cs.ID); err == nil {
+		v.Feedback = fb
+	} else if !isNotFound(err) {
+		return err
 	}
 	byPos := map[int]int{} // chapter position -> index in v.Chapters
 	for i := range secs {
@@ -147,3 +163,17 @@ func qrSVG(content string) ([]byte, error) {
 	b.WriteString(`"/></svg>`)
 	return []byte(b.String()), nil
 }
+
+// heat places a count on a quiet five-step scale (0–4) relative to the busiest section.
+func heat(n, max int) int {
+	if n <= 0 || max <= 0 {
+		return 0
+	}
+	h := (4*n + max - 1) / max
+	if h > 4 {
+		h = 4
+	}
+	return h
+}
+
+func init() { funcs["heat"] = heat }

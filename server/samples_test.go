@@ -52,7 +52,7 @@ func baseSamples(t *testing.T, e *testEnv) map[string]any {
 			CaptchaEnabled: true, CaptchaID: "ABCDEFGHIJKLMNOPQRST", Identities: identities, MaxBody: maxBodyRunes, Notice: "提示"},
 		"comment_receipt": receiptView{D: d, Comment: cm, Section: art, Tracking: "K7QM-4XH9-P2T"},
 		"track":           trackView{Query: "K7QM4XH9P2T", Comment: cm, D: d, Section: art, Tracking: "K7QM-4XH9-P2T"},
-		"home":            []homeItem{{*cs, statusAt(e.app.now(), cs.OpensAt, cs.ClosesAt)}},
+		"home":            []homeItem{{Consultation: *cs, Status: statusAt(e.app.now(), cs.OpensAt, cs.ClosesAt), Feedback: true}},
 		"draft":           draftView{C: cs, Counts: map[string]int{}},
 		"error":           errorView{Code: 404, Message: "没有找到"},
 	}

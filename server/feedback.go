@@ -1,0 +1,208 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"consult/store"
+)
+
+// publicStatuses are the decisions the report lists comment by comment, in order.
+var publicStatuses = []string{store.StatusAdopted, store.StatusPartial, store.StatusRejected, store.StatusExplained}
+
+type feedbackGroup struct {
+	Status string
+	Items  []store.FeedbackItem
+	Count  int
+}
+
+type feedbackSection struct {
+	Section *store.Section // nil: comments on the draft as a whole
+	Total   int
+	Groups  []feedbackGroup
+	Pending int // still being studied when the report was published
+	Other   int // judged duplicate or invalid
+}
+
+type feedbackView struct {
+	D            *draftData
+	Report       *store.FeedbackReport // nil in the officers' preview
+	FirstAt      time.Time
+	Revisions    int
+	Preview      bool
+	Summary      string
+	Participants int
+	Comments     int
+	Sections     []feedbackSection
+}
+
+// buildFeedback arranges items by section in document order and by decision.
+func buildFeedback(d *draftData, items []store.FeedbackItem) []feedbackSection {
+	bySection := map[string]*feedbackSection{}
+	order := []string{"general"}
+	for _, s := range d.Sections {
+		order = append(order, s.Anchor)
+	}
+	for _, a := range order {
+		fs := &feedbackSection{Section: d.Section(a)}
+		for _, st := range publicStatuses {
+			fs.Groups = append(fs.Groups, feedbackGroup{Status: st})
+		}
+		bySection[a] = fs
+	}
+	for _, it := range items {
+		fs := bySection[it.SectionAnchor]
+		if fs == nil {
+			continue
+		}
+		fs.Total += it.Count
+		switch it.Status {
+		case store.StatusPending:
+			fs.Pending += it.Count
+			continue
+		case store.StatusDuplicate, store.StatusInvalid:
+			fs.Other += it.Count
+			continue
+		}
+		for i := range fs.Groups {
+			if fs.Groups[i].Status == it.Status {
+				fs.Groups[i].Items = append(fs.Groups[i].Items, it)
+				fs.Groups[i].Count += it.Count
+			}
+		}
+	}
+	var out []feedbackSection
+	for _, a := range order {
+		if fs := bySection[a]; fs.Total > 0 {
+			out = append(out, *fs)
+		}
+	}
+	return out
+}
+
+// feedbackShow is the published report: GET /c/{slug}/feedback.
+func (a *app) feedbackShow(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	reports, err := a.store.FeedbackReports(ctx, d.C.ID)
+	if err != nil {
+		return err
+	}
+	if len(reports) == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "意见采纳情况尚未公布。起草单位研究处理意见后,将在此公布。")
+	}
+	r := reports[0]
+	items, err := a.store.FeedbackItems(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	v := feedbackView{D: d, Report: &r, FirstAt: reports[len(reports)-1].PublishedAt, Revisions: len(reports),
+		Summary: r.Summary, Participants: r.Participants, Comments: r.Comments, Sections: buildFeedback(d, items)}
+	return a.render(c, http.StatusOK, "feedback", "意见采纳情况", v)
+}
+
+// feedbackPreview shows officers the exact public page the next revision would publish.
+func (a *app) feedbackPreview(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	items, err := a.store.LiveFeedbackItems(ctx, d.C.ID)
+	if err != nil {
+		return err
+	}
+	summary, err := a.store.FeedbackDraft(ctx, d.C.ID)
+	if err != nil {
+		return err
+	}
+	v := feedbackView{D: d, Preview: true, Summary: summary, Sections: buildFeedback(d, items)}
+	for _, it := range items {
+		v.Comments += it.Count
+	}
+	if v.Participants, err = a.store.Participants(ctx, d.C.ID); err != nil {
+		return err
+	}
+	return a.render(c, http.StatusOK, "feedback", "意见采纳情况(预览)", v)
+}
+
+type feedbackComposeView struct {
+	D         *draftData
+	Summary   string
+	Reports   []store.FeedbackReport
+	Counts    map[string]int
+	Total     int
+	CanWrite  bool
+	Published bool
+	Saved     bool
+}
+
+// feedbackCompose is where officers write the summary and publish.
+func (a *app) feedbackCompose(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	v := feedbackComposeView{D: d, CanWrite: sessionFrom(c).User.Role != store.RoleCommittee,
+		Published: c.QueryParam("published") == "1", Saved: c.QueryParam("saved") == "1"}
+	if v.Summary, err = a.store.FeedbackDraft(ctx, d.C.ID); err != nil {
+		return err
+	}
+	if v.Reports, err = a.store.FeedbackReports(ctx, d.C.ID); err != nil {
+		return err
+	}
+	if v.Counts, err = a.store.StatusCounts(ctx, d.C.ID); err != nil {
+		return err
+	}
+	for _, n := range v.Counts {
+		v.Total += n
+	}
+	return a.render(c, http.StatusOK, "admin_feedback", "意见采纳情况", v)
+}
+
+// feedbackSave stores the summary; with publish=1 it then publishes a new revision.
+func (a *app) feedbackSave(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := a.loadDraft(ctx, c.Param("slug"))
+	if err != nil {
+		return err
+	}
+	if err := a.store.SaveFeedbackDraft(ctx, a.actor(c), d.C.ID, normalizeText(c.FormValue("summary"))); err != nil {
+		return err
+	}
+	if c.FormValue("publish") != "1" {
+		return c.Redirect(http.StatusSeeOther, "/admin/c/"+d.C.Slug+"/feedback?saved=1")
+	}
+	if _, err := a.store.PublishFeedback(ctx, a.actor(c), d.C.ID, a.now()); err != nil {
+		return err
+	}
+	a.gen.Add(1) // the draft page links to the report
+	return c.Redirect(http.StatusSeeOther, "/admin/c/"+d.C.Slug+"/feedback?published=1")
+}
+
+// publishedDecision returns what the latest report says about a comment, or nil.
+func (a *app) publishedDecision(c echo.Context, cm *store.Comment) (*store.PublishedDecision, error) {
+	pd, err := a.store.PublishedDecisionFor(c.Request().Context(), cm.ConsultationID, cm.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return pd, err
+}
+
+func (a *app) feedbackRoutes(e *echo.Echo, adm *echo.Group) {
+	e.GET("/c/:slug/feedback", a.feedbackShow)
+	adm.GET("/c/:slug/feedback", a.feedbackCompose, a.requireRole(anyRole...))
+	adm.POST("/c/:slug/feedback", a.feedbackSave, a.requireRole(canDecide...))
+	adm.GET("/c/:slug/feedback/preview", a.feedbackPreview, a.requireRole(anyRole...))
+}
+
+func init() {
+	funcs["publicStatuses"] = func() []string { return publicStatuses }
+}
