@@ -10,4 +10,5 @@ func (a *app) adminRoutes(g *echo.Group) {
 	a.userRoutes(g)
 	a.auditRoutes(g)
 	a.consultationRoutes(g)
+	a.exportRoutes(g)
 }
