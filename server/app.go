@@ -66,7 +66,9 @@ func (a *app) routes() http.Handler {
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(a.requestLog())
-	e.Use(middleware.BodyLimit("256K")) // a 15,000-character comment, URL-encoded, is ~140 KB
+	// A 15,000-character comment, URL-encoded, is ~140 KB; whole drafts need more.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "256K", Skipper: isDraftUpload}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: draftBodyLimit, Skipper: func(c echo.Context) bool { return !isDraftUpload(c) }}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
