@@ -192,10 +192,14 @@ func (a *app) userChange(c echo.Context) error {
 	case "enable":
 		disabled = false
 	case "unlock":
-		if err := a.store.UnlockUser(ctx, a.actor(c), u.ID); err != nil {
-			return err
+		done := "same"
+		if a.now().Before(u.LockedUntil) || u.FailedLogins > 0 {
+			if err := a.store.UnlockUser(ctx, a.actor(c), u.ID); err != nil {
+				return err
+			}
+			done = "unlock"
 		}
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/users?done=unlock&id=%d#user-%d", u.ID, u.ID))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/users?done=%s&id=%d#user-%d", done, u.ID, u.ID))
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "不支持的操作。")
 	}

@@ -60,7 +60,7 @@ func (a *app) draftShow(c echo.Context) error {
 	p := prefsFrom(c)
 	key := slug + "|" + p.cookieValue()
 	now := a.now()
-	gen := a.gen.Load()
+	gen := a.gen.Load() + a.draftGen.Load() // either changing must refresh the page
 	if page := a.drafts.get(key, gen, now); page != nil {
 		return page.serve(c)
 	}
