@@ -199,6 +199,9 @@ func publicMessage(code int, m string) string {
 		}
 		return "没有找到这个页面。它可能已被移动,或者链接有误。"
 	case http.StatusForbidden:
+		if m != "" && isChinese(m) {
+			return m
+		}
 		return "请求未通过安全校验。请返回上一页,刷新后重试。"
 	case http.StatusRequestEntityTooLarge:
 		return "提交的内容过大。请缩短后重试。"
