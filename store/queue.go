@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -60,8 +62,28 @@ type QueueRow struct {
 // ErrShortQuery is returned for a search word of one character.
 var ErrShortQuery = fmt.Errorf("store: search words need two or more characters")
 
-// where builds the WHERE clause shared by the queue, counts and bulk updates.
+// queueWhere builds the WHERE clause shared by counts, bulk updates and exports: the
+// filter's conditions and, for search text, membership in the FTS matches.
 func (s *Store) queueWhere(ctx context.Context, f QueueFilter) (string, []any, error) {
+	conds, args := queueConds(f)
+	if strings.TrimSpace(f.Q) != "" {
+		match, err := s.ftsQuery(ctx, f.Q)
+		if err != nil {
+			return "", nil, err
+		}
+		if match == "" { // a two-character word that occurs nowhere
+			conds = append(conds, "0")
+		} else {
+			conds = append(conds, "c.id IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?)")
+			args = append(args, match)
+		}
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// queueConds are the conditions of every filter field but the search text, on the
+// comments table called "c".
+func queueConds(f QueueFilter) ([]string, []any) {
 	conds := []string{"c.consultation_id = ?"}
 	args := []any{f.ConsultationID}
 	add := func(cond string, v ...any) { conds = append(conds, cond); args = append(args, v...) }
@@ -99,18 +121,7 @@ func (s *Store) queueWhere(ctx context.Context, f QueueFilter) (string, []any, e
 		add("(' ' || c.tags || ' ') LIKE ?", "% "+escapeLike(f.Tag)+" %")
 		conds[len(conds)-1] += ` ESCAPE '\'`
 	}
-	if strings.TrimSpace(f.Q) != "" {
-		match, err := s.ftsQuery(ctx, f.Q)
-		if err != nil {
-			return "", nil, err
-		}
-		if match == "" { // a two-character word that occurs nowhere
-			add("0")
-		} else {
-			add("c.id IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?)", match)
-		}
-	}
-	return strings.Join(conds, " AND "), args, nil
+	return conds, args
 }
 
 func escapeLike(s string) string {
@@ -123,7 +134,8 @@ const maxExpansion = 400
 // ftsQuery turns search text into an FTS5 query over the trigram index: each word of
 // three or more characters is a phrase; a two-character word becomes the OR of the
 // indexed trigrams that start with it (texts are indexed with a trailing sentinel, so
-// a word at the very end is found too). Words are ANDed.
+// a word at the very end is found too). Words are ANDed. A word of one character is
+// refused with ErrShortQuery, unless a word before it already matches nothing.
 func (s *Store) ftsQuery(ctx context.Context, q string) (string, error) {
 	var parts []string
 	for _, w := range strings.Fields(q) {
@@ -132,91 +144,78 @@ func (s *Store) ftsQuery(ctx context.Context, q string) (string, error) {
 			return "", ErrShortQuery
 		case n >= 3:
 			parts = append(parts, quoteFTS(w))
-		default:
-			lw := strings.ToLower(w)
-			rows, err := s.r.QueryContext(ctx, `SELECT term FROM comments_fts_vocab WHERE term >= ? AND term < ? LIMIT ?`,
-				lw, lw+"\U0010FFFF", maxExpansion)
-			if err != nil {
-				return "", fmt.Errorf("store: search vocabulary: %w", err)
-			}
-			var terms []string
-			for rows.Next() {
-				var t string
-				if err := rows.Scan(&t); err != nil {
-					rows.Close()
-					return "", err
-				}
-				if strings.HasPrefix(t, lw) && utf8.RuneCountInString(t) == 3 {
-					terms = append(terms, quoteFTS(t))
-				}
-			}
-			rows.Close()
-			if len(terms) == 0 {
-				return "", nil
-			}
-			parts = append(parts, "("+strings.Join(terms, " OR ")+")")
+			continue
 		}
+		e, err := s.expand(ctx, w)
+		if err != nil || e == "" {
+			return "", err
+		}
+		parts = append(parts, e)
 	}
 	return strings.Join(parts, " AND "), nil
 }
 
+// expand turns a two-character word into the OR of the indexed trigrams that start with
+// it, or "" when there are none. Listing them reads the postings of every such trigram
+// (fts5vocab counts documents), so it costs in proportion to how often the word occurs.
+func (s *Store) expand(ctx context.Context, w string) (string, error) {
+	lw := strings.ToLower(w)
+	rows, err := s.r.QueryContext(ctx, `SELECT term FROM comments_fts_vocab WHERE term >= ? AND term < ? LIMIT ?`,
+		lw, lw+"\U0010FFFF", maxExpansion)
+	if err != nil {
+		return "", fmt.Errorf("store: search vocabulary: %w", err)
+	}
+	defer rows.Close()
+	var terms []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return "", fmt.Errorf("store: search vocabulary: %w", err)
+		}
+		if strings.HasPrefix(t, lw) && utf8.RuneCountInString(t) == 3 {
+			terms = append(terms, quoteFTS(t))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("store: search vocabulary: %w", err)
+	}
+	if len(terms) == 0 {
+		return "", nil
+	}
+	return "(" + strings.Join(terms, " OR ") + ")", nil
+}
+
 func quoteFTS(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// queueCursor is a position in the queue: the group size and id of the last row shown.
+type queueCursor struct {
+	size, id int64
+	set      bool
+}
+
 // Queue returns one page of the triage queue and the cursor of the next page ("" at the end).
-// Pages are found by keyset (never OFFSET), so page 1,000 costs what page 1 does.
+// Pages are found by keyset (never OFFSET), so page 1,000 costs what page 1 does. With
+// search text, newest or oldest first, the page is found from the search index
+// (searchPage); otherwise by one query down the index that fits the filter.
 func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueRow, string, error) {
-	where, args, err := s.queueWhere(ctx, f)
-	if err != nil {
-		return nil, "", err
-	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
-	order := "c.id DESC"
-	var cursorSize, cursorID int64
+	var cur queueCursor
 	if f.Cursor != "" {
-		if _, err := fmt.Sscanf(f.Cursor, "%d.%d", &cursorSize, &cursorID); err != nil {
+		if _, err := fmt.Sscanf(f.Cursor, "%d.%d", &cur.size, &cur.id); err != nil {
 			return nil, "", fmt.Errorf("store: bad cursor %q", f.Cursor)
 		}
+		cur.set = true
 	}
-	switch f.Sort {
-	case "old":
-		order = "c.id ASC"
-		if f.Cursor != "" {
-			where += " AND c.id > ?"
-			args = append(args, cursorID)
-		}
-	case "group":
-		order = "g.size DESC, c.id DESC"
-		if f.Cursor != "" {
-			where += " AND (g.size < ? OR (g.size = ? AND c.id < ?))"
-			args = append(args, cursorSize, cursorSize, cursorID)
-		}
-	default:
-		if f.Cursor != "" {
-			where += " AND c.id < ?"
-			args = append(args, cursorID)
-		}
-	}
-	q := `SELECT ` + commentColumnsC + `, COALESCE(g.size, 1) FROM comments c
-		LEFT JOIN dup_groups g ON g.id = c.group_id WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?`
-	args = append(args, f.Limit+1)
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: queue: %w", err)
-	}
-	defer rows.Close()
 	var out []QueueRow
-	for rows.Next() {
-		var r QueueRow
-		cm, err := scanComment(scanSuffix{rows, []any{&r.GroupSize}})
-		if err != nil {
-			return nil, "", fmt.Errorf("store: queue: %w", err)
-		}
-		r.Comment = *cm
-		out = append(out, r)
+	var err error
+	if strings.TrimSpace(f.Q) != "" && f.Sort != "group" {
+		out, err = s.searchPage(ctx, f, cur)
+	} else {
+		out, err = s.filterPage(ctx, f, cur)
 	}
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -226,6 +225,232 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueRow, string, e
 		next = fmt.Sprintf("%d.%d", last.GroupSize, last.ID)
 	}
 	return out, next, nil
+}
+
+// filterPage finds a page down the comments' indexes (and, for search text with the
+// largest groups first, among all the matches at once).
+func (s *Store) filterPage(ctx context.Context, f QueueFilter, cur queueCursor) ([]QueueRow, error) {
+	where, args, err := s.queueWhere(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	var order string
+	if f.Sort == "group" {
+		order = "g.size DESC, c.id DESC"
+		if cur.set {
+			where += " AND (g.size < ? OR (g.size = ? AND c.id < ?))"
+			args = append(args, cur.size, cur.size, cur.id)
+		}
+	} else {
+		var conds []string
+		order, conds, args = keyset(f, cur, "c.id", nil, args)
+		if len(conds) > 0 {
+			where += " AND " + conds[0]
+		}
+	}
+	return s.queueRows(ctx, `SELECT `+commentColumnsC+`, COALESCE(g.size, 1) FROM comments c
+		LEFT JOIN dup_groups g ON g.id = c.group_id WHERE `+where+` ORDER BY `+order+` LIMIT ?`, append(args, f.Limit+1)...)
+}
+
+// keyset adds the cursor's condition on an id column to conds and returns the order:
+// newest first, or oldest first for Sort "old".
+func keyset(f QueueFilter, cur queueCursor, col string, conds []string, args []any) (string, []string, []any) {
+	conds, args = slices.Clip(conds), slices.Clip(args) // never write into the caller's arrays
+	if f.Sort == "old" {
+		if cur.set {
+			conds, args = append(conds, col+" > ?"), append(args, cur.id)
+		}
+		return col + " ASC", conds, args
+	}
+	if cur.set {
+		conds, args = append(conds, col+" < ?"), append(args, cur.id)
+	}
+	return col + " DESC", conds, args
+}
+
+// scanBudget is how many of the comments a filter selects searchPage reads, newest
+// first, looking for two-character words before it turns to the search index.
+const scanBudget = 10000
+
+// maxPrefilter bounds how many of a word's trigrams narrow the candidates.
+const maxPrefilter = 8
+
+// searchPage finds a page of the comments that search text matches, newest (or oldest)
+// first, without collecting every match first: a word in half of a million comments
+// would otherwise be gathered in full before the first fifty are picked.
+//
+//   - A word of caseless characters (Chinese, digits, punctuation; not letters, which
+//     the index folds) is checked in the body itself with instr(), which is exact: it
+//     matches where the index's phrase would. The index only narrows the candidates,
+//     by the word's trigrams without their positions, which reads several times less
+//     than the phrase (and a campaign text's phrase can be in 100,000 comments).
+//   - Other words are matched by the index alone, as in CountQueue: phrases, and for
+//     two letters the OR of the trigrams that start with them.
+//   - When every word is two caseless characters the index cannot narrow cheaply:
+//     listing the trigrams that start with a word reads every posting of them. The
+//     comments the filter selects are read in order instead, up to scanBudget of them;
+//     only a word too rare to fill the page among those goes through the index.
+//
+// Candidates from the index come newest first (FTS5 walks its rowids backwards and
+// stops with the page). With one row per group, a candidate is first looked up in the
+// small dup_groups table, where only a group's first comment has a row of its own id,
+// so the many copies of a campaign text cost little.
+func (s *Store) searchPage(ctx context.Context, f QueueFilter, cur queueCursor) ([]QueueRow, error) {
+	words := strings.Fields(f.Q)
+	for _, w := range words {
+		if utf8.RuneCountInString(w) < 2 {
+			// Refused, or nothing when a word before it matches nothing: as CountQueue
+			// has it (ftsQuery returns no query without an error only then).
+			_, err := s.ftsQuery(ctx, f.Q)
+			return nil, err
+		}
+	}
+	var match, verify, short []string
+	for _, w := range words {
+		switch n := utf8.RuneCountInString(w); {
+		case caseless(w):
+			verify = append(verify, w)
+			if n == 2 {
+				short = append(short, w)
+			} else {
+				match = append(match, trigramsOf(w))
+			}
+		case n >= 3:
+			match = append(match, quoteFTS(w))
+		default:
+			e, err := s.expand(ctx, w)
+			if err != nil || e == "" {
+				return nil, err
+			}
+			match = append(match, e)
+		}
+	}
+	conds, args := queueConds(f)
+	if len(match) == 0 {
+		rows, done, err := s.scanPage(ctx, f, cur, conds, args, verify)
+		if err != nil || done {
+			return rows, err
+		}
+		for _, w := range short {
+			e, err := s.expand(ctx, w)
+			if err != nil || e == "" {
+				return nil, err
+			}
+			match = append(match, e)
+		}
+	}
+	order, conds, args := keyset(f, cur, "f.rowid", conds, args)
+	for _, w := range verify {
+		conds, args = append(conds, "instr(c.body, ?) > 0"), append(args, w)
+	}
+	from := `comments_fts f CROSS JOIN comments c ON c.id = f.rowid LEFT JOIN dup_groups g ON g.id = c.group_id`
+	if f.Collapse && f.GroupID == 0 {
+		from = `comments_fts f CROSS JOIN dup_groups g ON g.id = f.rowid CROSS JOIN comments c ON c.id = f.rowid`
+	}
+	q := `SELECT ` + commentColumnsC + `, COALESCE(g.size, 1) FROM ` + from + `
+		WHERE f.comments_fts MATCH ? AND ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order + ` LIMIT ?`
+	return s.queueRows(ctx, q, append(append([]any{strings.Join(match, " AND ")}, args...), f.Limit+1)...)
+}
+
+// scanPage looks for the verify words in the comments the filter selects, in queue
+// order, reading at most scanBudget of them. done is false when it gave up.
+func (s *Store) scanPage(ctx context.Context, f QueueFilter, cur queueCursor, conds []string, args []any, verify []string) (out []QueueRow, done bool, err error) {
+	order, conds, args := keyset(f, cur, "c.id", conds, args)
+	checks := make([]string, len(verify))
+	var vargs []any
+	for i, w := range verify {
+		checks[i] = "instr(c.body, ?) > 0"
+		vargs = append(vargs, w)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT c.id, `+strings.Join(checks, " AND ")+` FROM comments c
+		WHERE `+strings.Join(conds, " AND ")+` ORDER BY `+order+` LIMIT ?`, append(append(vargs, args...), scanBudget)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: queue scan: %w", err)
+	}
+	var ids []any
+	read := 0
+	for rows.Next() {
+		var id int64
+		var ok bool
+		if err := rows.Scan(&id, &ok); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("store: queue scan: %w", err)
+		}
+		read++
+		if ok {
+			if ids = append(ids, id); len(ids) > f.Limit {
+				break
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("store: queue scan: %w", err)
+	}
+	if len(ids) <= f.Limit && read == scanBudget {
+		return nil, false, nil
+	}
+	if len(ids) == 0 {
+		return nil, true, nil
+	}
+	out, err = s.queueRows(ctx, `SELECT `+commentColumnsC+`, COALESCE(g.size, 1) FROM comments c
+		LEFT JOIN dup_groups g ON g.id = c.group_id WHERE c.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY `+order, ids...)
+	return out, true, err
+}
+
+// caseless reports whether no character of w has another case, so that the index's
+// case folding cannot make it match anything but itself.
+func caseless(w string) bool {
+	for _, r := range w {
+		if !unicode.IsGraphic(r) || unicode.SimpleFold(r) != r {
+			return false
+		}
+	}
+	return true
+}
+
+// trigramsOf is the FTS5 query for comments that hold every trigram of w (at most
+// maxPrefilter of them, spread over the word), in any place: a superset of those that
+// hold w.
+func trigramsOf(w string) string {
+	r := []rune(w)
+	var all []string
+	for i := 0; i+3 <= len(r); i++ {
+		if t := quoteFTS(string(r[i : i+3])); !slices.Contains(all, t) {
+			all = append(all, t)
+		}
+	}
+	if len(all) > maxPrefilter {
+		some := make([]string, maxPrefilter)
+		for i := range some {
+			some[i] = all[i*(len(all)-1)/(maxPrefilter-1)]
+		}
+		all = some
+	}
+	return strings.Join(all, " AND ")
+}
+
+// queueRows runs a query that selects commentColumnsC and a group size.
+func (s *Store) queueRows(ctx context.Context, q string, args ...any) ([]QueueRow, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	defer rows.Close()
+	var out []QueueRow
+	for rows.Next() {
+		var r QueueRow
+		cm, err := scanComment(scanSuffix{rows, []any{&r.GroupSize}})
+		if err != nil {
+			return nil, fmt.Errorf("store: queue: %w", err)
+		}
+		r.Comment = *cm
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	return out, nil
 }
 
 // CountQueue counts the comments a filter matches (for the bulk confirmation).
