@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -248,9 +249,17 @@ func extraKeys(m map[string]int, known []string) []string {
 	return out
 }
 
-// percent writes a share in [0, 1] with one decimal: 0.7778 → "77.8%".
+// percent writes a share in [0, 1] with one decimal: 0.7778 → "77.8%". Only none is
+// "0%" and only all is "100%": 0.9996 is "99.9%", 0.0004 "0.1%".
 func percent(f float64) string {
-	s := fmt.Sprintf("%.1f", f*100)
+	p := math.Round(f * 1000)
+	switch {
+	case p >= 1000 && f < 1:
+		p = 999
+	case p <= 0 && f > 0:
+		p = 1
+	}
+	s := fmt.Sprintf("%.1f", p/10)
 	if len(s) > 2 && s[len(s)-2:] == ".0" {
 		s = s[:len(s)-2]
 	}
