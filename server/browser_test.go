@@ -480,7 +480,7 @@ func TestBrowserPhoneLayout(t *testing.T) {
 	browserDo(t, ctx, "open the article link", chromedp.Navigate(e.srv.URL+"/c/"+seedSlug+"#article-17"))
 	browserWait(t, ctx, `(() => {
 	  const r = document.getElementById('article-17').getBoundingClientRect();
-	  return r.top >= 0 && r.top < window.innerHeight;
+	  return r.top > -2 && r.top < window.innerHeight;
 	})()`)
 	heading := browserEval[string](t, ctx, `document.querySelector('#article-17 h3').textContent`)
 	if !strings.Contains(heading, "(十七)加快建立现代产业体系") {
