@@ -35,6 +35,11 @@ type Config struct {
 		CaptchasPerMinute *int `toml:"captchas_per_minute"`
 		LoginsPerMinute   *int `toml:"logins_per_minute"`
 	} `toml:"limits"`
+	Export struct {
+		// UnmaskedRoles may download workbooks with phone numbers and e-mail addresses
+		// in full; other roles get them masked. Default: admin and officer.
+		UnmaskedRoles *[]string `toml:"unmasked_roles"`
+	} `toml:"export"`
 	Consultations []ConsultationConfig `toml:"consultation"`
 
 	dir string // folder of the config file; relative paths resolve against it
@@ -128,6 +133,13 @@ func (c *Config) check() error {
 			return fmt.Errorf("%s: must be 0 (off) or more", l.key)
 		}
 	}
+	if c.Export.UnmaskedRoles != nil {
+		for i, r := range *c.Export.UnmaskedRoles {
+			if r != "admin" && r != "officer" && r != "committee" {
+				return fmt.Errorf("export.unmasked_roles[%d]: %q is not a role (admin, officer, committee)", i, r)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for i := range c.Consultations {
 		cc := &c.Consultations[i]
@@ -184,4 +196,13 @@ func boolOr(v *bool, def bool) bool {
 		return def
 	}
 	return *v
+}
+
+// ExportUnmasked reports whether a role's workbooks show contact data in full.
+func (c *Config) ExportUnmasked(role string) bool {
+	roles := []string{"admin", "officer"}
+	if c.Export.UnmaskedRoles != nil {
+		roles = *c.Export.UnmaskedRoles
+	}
+	return contains(roles, role)
 }

@@ -44,6 +44,7 @@ closes_at = 2023-02-07T17:00:00+08:00
 		{"bad slug", base + strings.Replace(cons, `"a"`, `"A B"`, 1), "consultation[0].slug"},
 		{"bad base_url", strings.Replace(base, "http://127.0.0.1:8080", "ftp:x", 1) + cons, "server.base_url"},
 		{"negative limit", base + "[limits]\ncomments_per_minute = -1\n" + cons, "limits.comments_per_minute"},
+		{"bad export role", base + "[export]\nunmasked_roles = [\"boss\"]\n" + cons, "export.unmasked_roles[0]"},
 		{"bad proxy", strings.Replace(base, "[database]", "trusted_proxies = [\"nope\"]\n[database]", 1) + cons, "server.trusted_proxies[0]"},
 	}
 	for _, tt := range tests {
@@ -66,6 +67,13 @@ closes_at = 2023-02-07T17:00:00+08:00
 	}
 	if !cfg.CaptchaEnabled() || cfg.SecureCookies() {
 		t.Error("defaults: captcha on, cookies not Secure on http")
+	}
+	if !cfg.ExportUnmasked("officer") || cfg.ExportUnmasked("committee") {
+		t.Error("default: committee workbooks masked, officers' not")
+	}
+	cfg2, err := LoadConfig(writeConfig(t, base+"[export]\nunmasked_roles = [\"committee\"]\n"+cons))
+	if err != nil || !cfg2.ExportUnmasked("committee") || cfg2.ExportUnmasked("officer") {
+		t.Errorf("export.unmasked_roles not applied: %v", err)
 	}
 }
 
