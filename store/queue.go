@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +80,13 @@ func (s *Store) queueWhere(ctx context.Context, f QueueFilter) (string, []any, e
 		}
 	}
 	return strings.Join(conds, " AND "), args, nil
+}
+
+// narrowed reports whether the filter selects fewer comments than the whole queue
+// (one row per group aside).
+func (f QueueFilter) narrowed() bool {
+	return f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
+		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != ""
 }
 
 // queueConds are the conditions of every filter field but the search text, on the
@@ -196,7 +204,8 @@ type queueCursor struct {
 // Queue returns one page of the triage queue and the cursor of the next page ("" at the end).
 // Pages are found by keyset (never OFFSET), so page 1,000 costs what page 1 does. With
 // search text, newest or oldest first, the page is found from the search index
-// (searchPage); otherwise by one query down the index that fits the filter.
+// (searchPage); the largest groups first, one row each, from the groups (groupPage);
+// otherwise by one query down the index that fits the filter (filterPage).
 func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueRow, string, error) {
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
@@ -210,9 +219,13 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueRow, string, e
 	}
 	var out []QueueRow
 	var err error
-	if strings.TrimSpace(f.Q) != "" && f.Sort != "group" {
+	search := strings.TrimSpace(f.Q) != ""
+	switch {
+	case search && f.Sort != "group":
 		out, err = s.searchPage(ctx, f, cur)
-	} else {
+	case !search && f.Sort == "group" && f.Collapse && f.GroupID == 0:
+		out, err = s.groupPage(ctx, f, cur)
+	default:
 		out, err = s.filterPage(ctx, f, cur)
 	}
 	if err != nil {
@@ -228,7 +241,9 @@ func (s *Store) Queue(ctx context.Context, f QueueFilter) ([]QueueRow, string, e
 }
 
 // filterPage finds a page down the comments' indexes (and, for search text with the
-// largest groups first, among all the matches at once).
+// largest groups first, among all the matches at once). It selects the ids first and
+// then their rows: when the plan sorts (a date range is read down the created_at index,
+// then put in id order), only ids go through the sort, not thousands of bodies.
 func (s *Store) filterPage(ctx context.Context, f QueueFilter, cur queueCursor) ([]QueueRow, error) {
 	where, args, err := s.queueWhere(ctx, f)
 	if err != nil {
@@ -248,8 +263,57 @@ func (s *Store) filterPage(ctx context.Context, f QueueFilter, cur queueCursor) 
 			where += " AND " + conds[0]
 		}
 	}
-	return s.queueRows(ctx, `SELECT `+commentColumnsC+`, COALESCE(g.size, 1) FROM comments c
-		LEFT JOIN dup_groups g ON g.id = c.group_id WHERE `+where+` ORDER BY `+order+` LIMIT ?`, append(args, f.Limit+1)...)
+	rows, err := s.r.QueryContext(ctx, `SELECT c.id FROM comments c LEFT JOIN dup_groups g ON g.id = c.group_id
+		WHERE `+where+` ORDER BY `+order+` LIMIT ?`, append(args, f.Limit+1)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	defer rows.Close()
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: queue: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	return s.rowsByID(ctx, ids, order, nil)
+}
+
+// groupPage finds a page of the largest groups first, one row (the first comment) per
+// group, newest first among groups of one size. It walks dup_groups_size one size at a
+// time: within a size the index is in id order, so no page sorts all the groups (a
+// million comments make hundreds of thousands of groups of one).
+func (s *Store) groupPage(ctx context.Context, f QueueFilter, cur queueCursor) ([]QueueRow, error) {
+	conds, args := queueConds(f)
+	size, below := int64(math.MaxInt64), int64(math.MaxInt64) // the size being walked, and the id to continue below
+	if cur.set {
+		size, below = cur.size, cur.id
+	} else if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(size), 0) FROM dup_groups WHERE consultation_id = ?`,
+		f.ConsultationID).Scan(&size); err != nil {
+		return nil, fmt.Errorf("store: queue: %w", err)
+	}
+	q := `SELECT ` + commentColumnsC + `, g.size FROM dup_groups g CROSS JOIN comments c ON c.id = g.id
+		WHERE g.consultation_id = ? AND g.size = ? AND g.id < ? AND ` + strings.Join(conds, " AND ") + ` ORDER BY g.id DESC LIMIT ?`
+	var out []QueueRow
+	for size > 0 && len(out) <= f.Limit {
+		rows, err := s.queueRows(ctx, q, append([]any{f.ConsultationID, size, below}, append(args, f.Limit+1-len(out))...)...)
+		if err != nil {
+			return nil, err
+		}
+		if out = append(out, rows...); len(out) > f.Limit {
+			break
+		}
+		below = math.MaxInt64
+		if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(size), 0) FROM dup_groups WHERE consultation_id = ? AND size < ?`,
+			f.ConsultationID, size).Scan(&size); err != nil {
+			return nil, fmt.Errorf("store: queue: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // keyset adds the cursor's condition on an id column to conds and returns the order:
@@ -268,33 +332,46 @@ func keyset(f QueueFilter, cur queueCursor, col string, conds []string, args []a
 	return col + " DESC", conds, args
 }
 
-// scanBudget is how many of the comments a filter selects searchPage reads, newest
-// first, looking for two-character words before it turns to the search index.
-const scanBudget = 10000
+// scanPerRow and readPerRow are how many comments a search reads in queue order, and
+// how many candidates from the index, per row of the page before it changes approach:
+// 10,200 and 5,100 for a page of 50.
+const (
+	scanPerRow = 200
+	readPerRow = 100
+)
 
 // maxPrefilter bounds how many of a word's trigrams narrow the candidates.
 const maxPrefilter = 8
 
 // searchPage finds a page of the comments that search text matches, newest (or oldest)
-// first, without collecting every match first: a word in half of a million comments
+// first, without first collecting every match: a word in half of a million comments
 // would otherwise be gathered in full before the first fifty are picked.
 //
-//   - A word of caseless characters (Chinese, digits, punctuation; not letters, which
-//     the index folds) is checked in the body itself with instr(), which is exact: it
-//     matches where the index's phrase would. The index only narrows the candidates,
-//     by the word's trigrams without their positions, which reads several times less
-//     than the phrase (and a campaign text's phrase can be in 100,000 comments).
-//   - Other words are matched by the index alone, as in CountQueue: phrases, and for
-//     two letters the OR of the trigrams that start with them.
-//   - When every word is two caseless characters the index cannot narrow cheaply:
-//     listing the trigrams that start with a word reads every posting of them. The
-//     comments the filter selects are read in order instead, up to scanBudget of them;
-//     only a word too rare to fill the page among those goes through the index.
+// Words are checked in one of two ways:
+//   - a word of caseless characters (Chinese, digits, punctuation; not letters, which
+//     the index folds) is checked in the body itself with instr(), which matches where
+//     the index's phrase would. The index only narrows the candidates, by the word's
+//     trigrams without their positions, which reads several times less than the
+//     phrase does (and a campaign text's phrase can be in 100,000 comments);
+//   - other words by the index alone, as CountQueue has it: phrases, and for two
+//     letters the OR of the trigrams that start with them.
 //
-// Candidates from the index come newest first (FTS5 walks its rowids backwards and
-// stops with the page). With one row per group, a candidate is first looked up in the
-// small dup_groups table, where only a group's first comment has a row of its own id,
-// so the many copies of a campaign text cost little.
+// The page is then found in up to three stages, each bounded but the last:
+//  1. The comments the filter selects are read in queue order and checked, up to
+//     scanPerRow per row of the page: when every word is two caseless characters (the
+//     index cannot narrow cheaply: listing the trigrams that start with a word reads
+//     all of their postings), and when every word is caseless and the filter narrows
+//     the queue (a section, a status…), where the index's candidates might mostly be
+//     rejected. A word in one comment of 200 fills the page; for a rarer word the
+//     index is cheap, and a quiet section is read to its end.
+//  2. Candidates from the index, newest first (FTS5 walks its rowids backwards),
+//     checked against the filter, up to readPerRow per row. With one row per group a
+//     candidate is first looked up in the small dup_groups table, where only a group's
+//     first comment has a row of its own id, so the many copies of a campaign text are
+//     passed over cheaply and not counted.
+//  3. When the filter rejects most candidates (a word common in the queue but rare in
+//     a busy section), the comments the filter selects are walked down their index and
+//     each looked up in the set of all the matches, collected once.
 func (s *Store) searchPage(ctx context.Context, f QueueFilter, cur queueCursor) ([]QueueRow, error) {
 	words := strings.Fields(f.Q)
 	for _, w := range words {
@@ -325,12 +402,26 @@ func (s *Store) searchPage(ctx context.Context, f QueueFilter, cur queueCursor) 
 			match = append(match, e)
 		}
 	}
-	conds, args := queueConds(f)
-	if len(match) == 0 {
-		rows, done, err := s.scanPage(ctx, f, cur, conds, args, verify)
+	filter, fargs := queueConds(f) // the filter's conditions on comments c
+	var checks []string            // the words checked in the body
+	var cargs []any
+	for _, w := range verify {
+		checks, cargs = append(checks, "instr(c.body, ?) > 0"), append(cargs, w)
+	}
+	budget := readPerRow * (f.Limit + 1)
+	order, cursor, curArgs := keyset(f, cur, "c.id", nil, nil)
+	and := func(parts ...[]string) string { return strings.Join(slices.Concat(parts...), " AND ") }
+
+	// 1. Read the filtered comments in order and check them.
+	if len(match) == 0 || (len(verify) == len(words) && f.narrowed()) {
+		scan := scanPerRow * (f.Limit + 1)
+		ids, done, err := s.firstMatches(ctx, `SELECT c.id, `+and(checks)+` FROM comments c WHERE `+and(filter, cursor)+`
+			ORDER BY `+order+` LIMIT ?`, slices.Concat(cargs, fargs, curArgs, []any{scan}), f.Limit, scan)
 		if err != nil || done {
-			return rows, err
+			return s.rowsByID(ctx, ids, order, err)
 		}
+	}
+	if len(match) == 0 {
 		for _, w := range short {
 			e, err := s.expand(ctx, w)
 			if err != nil || e == "" {
@@ -339,63 +430,65 @@ func (s *Store) searchPage(ctx context.Context, f QueueFilter, cur queueCursor) 
 			match = append(match, e)
 		}
 	}
-	order, conds, args := keyset(f, cur, "f.rowid", conds, args)
-	for _, w := range verify {
-		conds, args = append(conds, "instr(c.body, ?) > 0"), append(args, w)
-	}
-	from := `comments_fts f CROSS JOIN comments c ON c.id = f.rowid LEFT JOIN dup_groups g ON g.id = c.group_id`
+	fts := strings.Join(match, " AND ")
+
+	// 2. Candidates from the index, in order.
+	ftsOrder, ftsCursor, ftsArgs := keyset(f, cur, "f.rowid", nil, nil)
+	from := `comments_fts f CROSS JOIN comments c ON c.id = f.rowid`
 	if f.Collapse && f.GroupID == 0 {
 		from = `comments_fts f CROSS JOIN dup_groups g ON g.id = f.rowid CROSS JOIN comments c ON c.id = f.rowid`
 	}
-	q := `SELECT ` + commentColumnsC + `, COALESCE(g.size, 1) FROM ` + from + `
-		WHERE f.comments_fts MATCH ? AND ` + strings.Join(conds, " AND ") + ` ORDER BY ` + order + ` LIMIT ?`
-	return s.queueRows(ctx, q, append(append([]any{strings.Join(match, " AND ")}, args...), f.Limit+1)...)
+	ids, done, err := s.firstMatches(ctx, `SELECT c.id, `+and(filter, checks)+` FROM `+from+`
+		WHERE `+and([]string{"f.comments_fts MATCH ?"}, ftsCursor)+` ORDER BY `+ftsOrder+` LIMIT ?`,
+		slices.Concat(fargs, cargs, []any{fts}, ftsArgs, []any{budget}), f.Limit, budget)
+	if err != nil || done {
+		return s.rowsByID(ctx, ids, order, err)
+	}
+
+	// 3. The filtered comments, each looked up among all the matches ("+" keeps the
+	// planner from walking the matches instead).
+	return s.queueRows(ctx, `SELECT `+commentColumnsC+`, COALESCE(g.size, 1) FROM comments c
+		LEFT JOIN dup_groups g ON g.id = c.group_id
+		WHERE `+and(filter, checks, cursor, []string{"+c.id IN (SELECT rowid FROM comments_fts WHERE comments_fts MATCH ?)"})+`
+		ORDER BY `+order+` LIMIT ?`, slices.Concat(fargs, cargs, curArgs, []any{fts, f.Limit + 1})...)
 }
 
-// scanPage looks for the verify words in the comments the filter selects, in queue
-// order, reading at most scanBudget of them. done is false when it gave up.
-func (s *Store) scanPage(ctx context.Context, f QueueFilter, cur queueCursor, conds []string, args []any, verify []string) (out []QueueRow, done bool, err error) {
-	order, conds, args := keyset(f, cur, "c.id", conds, args)
-	checks := make([]string, len(verify))
-	var vargs []any
-	for i, w := range verify {
-		checks[i] = "instr(c.body, ?) > 0"
-		vargs = append(vargs, w)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT c.id, `+strings.Join(checks, " AND ")+` FROM comments c
-		WHERE `+strings.Join(conds, " AND ")+` ORDER BY `+order+` LIMIT ?`, append(append(vargs, args...), scanBudget)...)
+// firstMatches runs q, which selects at most budget rows of an id and whether that row
+// matches, and returns the ids of the first limit+1 matching rows. done is false when
+// it read budget rows without finding them, and more might follow.
+func (s *Store) firstMatches(ctx context.Context, q string, args []any, limit, budget int) (ids []any, done bool, err error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, false, fmt.Errorf("store: queue scan: %w", err)
+		return nil, false, fmt.Errorf("store: queue search: %w", err)
 	}
-	var ids []any
+	defer rows.Close()
 	read := 0
 	for rows.Next() {
 		var id int64
 		var ok bool
 		if err := rows.Scan(&id, &ok); err != nil {
-			rows.Close()
-			return nil, false, fmt.Errorf("store: queue scan: %w", err)
+			return nil, false, fmt.Errorf("store: queue search: %w", err)
 		}
 		read++
 		if ok {
-			if ids = append(ids, id); len(ids) > f.Limit {
-				break
+			if ids = append(ids, id); len(ids) > limit {
+				return ids, true, nil
 			}
 		}
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("store: queue scan: %w", err)
+		return nil, false, fmt.Errorf("store: queue search: %w", err)
 	}
-	if len(ids) <= f.Limit && read == scanBudget {
-		return nil, false, nil
+	return ids, read < budget, nil
+}
+
+// rowsByID returns the queue rows of ids in order (passing on err).
+func (s *Store) rowsByID(ctx context.Context, ids []any, order string, err error) ([]QueueRow, error) {
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
-	if len(ids) == 0 {
-		return nil, true, nil
-	}
-	out, err = s.queueRows(ctx, `SELECT `+commentColumnsC+`, COALESCE(g.size, 1) FROM comments c
+	return s.queueRows(ctx, `SELECT `+commentColumnsC+`, COALESCE(g.size, 1) FROM comments c
 		LEFT JOIN dup_groups g ON g.id = c.group_id WHERE c.id IN (?`+strings.Repeat(",?", len(ids)-1)+`) ORDER BY `+order, ids...)
-	return out, true, err
 }
 
 // caseless reports whether no character of w has another case, so that the index's
