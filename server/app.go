@@ -78,8 +78,11 @@ func (a *app) routes() http.Handler {
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 1024,
-		// The draft page and static files are compressed once, ahead of time.
-		Skipper: func(c echo.Context) bool { return c.Path() == "/c/:slug" },
+		// The draft page is compressed once, ahead of time; a POST answers with a
+		// redirect, where setting up a compressor would cost more than the body.
+		Skipper: func(c echo.Context) bool {
+			return c.Path() == "/c/:slug" || c.Request().Method != http.MethodGet
+		},
 	}))
 
 	e.GET("/", a.home)

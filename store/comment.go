@@ -82,7 +82,9 @@ func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 // calls share commits (group commit). When a comment with the same SubmissionKey
 // exists, that one is returned with created == false.
 func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, created bool, err error) {
-	req := &commentReq{c: c, done: make(chan commentRes, 1)}
+	// Fingerprinting is pure CPU: do it here, in the caller's goroutine, not in the
+	// single committer.
+	req := &commentReq{c: c, fp: dedupe.Of(c.Body), done: make(chan commentRes, 1)}
 	select {
 	case s.commentQ <- req:
 	case <-s.quit:
@@ -98,6 +100,7 @@ func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, 
 
 type commentReq struct {
 	c    *Comment
+	fp   dedupe.Fingerprint
 	done chan commentRes
 }
 
@@ -151,7 +154,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	results := make([]commentRes, len(batch))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for i, r := range batch {
-			c, created, err := insertComment(ctx, tx, r.c)
+			c, created, err := s.insertComment(ctx, tx, r.c, r.fp)
 			if err != nil {
 				return err
 			}
@@ -174,7 +177,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	}
 }
 
-func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool, error) {
+func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint) (*Comment, bool, error) {
 	c := *in
 	if c.Channel == "" {
 		c.Channel = "web"
@@ -192,7 +195,6 @@ func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool
 	if c.SectionID != 0 {
 		section = c.SectionID
 	}
-	fp := dedupe.Of(c.Body)
 	var sig any
 	if fp.Comparable() {
 		sig = fp.SigBytes()
@@ -201,12 +203,7 @@ func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool
 		if c.Tracking == "" || attempt > 0 {
 			c.Tracking = NewTrackingNumber()
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO comments (consultation_id, section_id, section_anchor,
-			tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
-			consented_at, channel, late, status, created_at, received_at, recorded_by,
-			norm_hash, minhash, band0, band1, band2, band3, band4)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-			ON CONFLICT (submission_key) DO NOTHING RETURNING id`,
+		err := tx.StmtContext(ctx, s.stmts.insert).QueryRowContext(ctx,
 			c.ConsultationID, section, c.SectionAnchor, c.Tracking, key, c.Body, c.Name, c.Identity,
 			c.Organization, c.Phone, c.Email, c.PublishName, c.ConsentedAt.Unix(), c.Channel, c.Late,
 			c.Status, c.CreatedAt.Unix(), unixOrZero(c.ReceivedAt), c.RecordedBy,
@@ -214,7 +211,7 @@ func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool
 		switch {
 		case err == nil:
 			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
-			gid, err := joinGroup(ctx, tx, c.ID, c.ConsultationID, fp)
+			gid, err := s.joinGroup(ctx, tx, c.ID, c.ConsultationID, fp)
 			if err != nil {
 				return nil, false, err
 			}
@@ -236,18 +233,16 @@ func insertComment(ctx context.Context, tx *sql.Tx, in *Comment) (*Comment, bool
 
 // joinGroup puts a new comment in the duplicate group of an earlier identical or
 // near-identical comment of the same consultation, or starts a group of its own.
-func joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
+func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
 	var gid int64
-	err := tx.QueryRowContext(ctx, `SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`,
-		consultationID, fp.Hash, id).Scan(&gid)
+	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
 	}
 	if gid == 0 && fp.Comparable() {
 	bands:
 		for b := 0; b < dedupe.NumBands; b++ {
-			rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT group_id, minhash FROM comments
-				WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id != ? LIMIT 64`, b, b), consultationID, fp.Bands[b], id)
+			rows, err := tx.StmtContext(ctx, s.stmts.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], id)
 			if err != nil {
 				return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
 			}
@@ -272,13 +267,13 @@ func joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp ded
 	}
 	if gid == 0 {
 		gid = id
-		if _, err := tx.ExecContext(ctx, `INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`, id, consultationID); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmts.newGroup).ExecContext(ctx, id, consultationID); err != nil {
 			return 0, fmt.Errorf("store: new group: %w", err)
 		}
-	} else if _, err := tx.ExecContext(ctx, `UPDATE dup_groups SET size = size + 1 WHERE id = ?`, gid); err != nil {
+	} else if _, err := tx.StmtContext(ctx, s.stmts.growGroup).ExecContext(ctx, gid); err != nil {
 		return 0, fmt.Errorf("store: join group: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE comments SET group_id = ? WHERE id = ?`, gid, id); err != nil {
+	if _, err := tx.StmtContext(ctx, s.stmts.setGroup).ExecContext(ctx, gid, id); err != nil {
 		return 0, fmt.Errorf("store: set group: %w", err)
 	}
 	return gid, nil
@@ -360,4 +355,41 @@ func (s *Store) StatusCounts(ctx context.Context, consultationID int64) (map[str
 		out[st] = n
 	}
 	return out, rows.Err()
+}
+
+// commentStmts are the insert path's statements, prepared once on the writer
+// connection: preparing them per comment cost about as much as running them.
+type commentStmts struct {
+	insert, normLookup, newGroup, growGroup, setGroup *sql.Stmt
+	band                                              [dedupe.NumBands]*sql.Stmt
+}
+
+func (s *Store) prepareCommentStmts(ctx context.Context) error {
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = s.w.PrepareContext(ctx, q)
+		return st
+	}
+	s.stmts.insert = prep(`INSERT INTO comments (consultation_id, section_id, section_anchor,
+		tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
+		consented_at, channel, late, status, created_at, received_at, recorded_by,
+		norm_hash, minhash, band0, band1, band2, band3, band4)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT (submission_key) DO NOTHING RETURNING id`)
+	s.stmts.normLookup = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`)
+	for b := range s.stmts.band {
+		s.stmts.band[b] = prep(fmt.Sprintf(`SELECT group_id, minhash FROM comments
+			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id != ? LIMIT 64`, b, b))
+	}
+	s.stmts.newGroup = prep(`INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`)
+	s.stmts.growGroup = prep(`UPDATE dup_groups SET size = size + 1 WHERE id = ?`)
+	s.stmts.setGroup = prep(`UPDATE comments SET group_id = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
+	}
+	return nil
 }

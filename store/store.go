@@ -35,6 +35,7 @@ type Store struct {
 	quit          chan struct{}
 	committerDone chan struct{}
 	closeOnce     sync.Once
+	stmts         commentStmts
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -90,6 +91,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("store: optimize: %w", err)
+	}
+	if err := s.prepareCommentStmts(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
 	}
 	go s.runCommitter()
 	return s, nil
