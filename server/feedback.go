@@ -198,6 +198,7 @@ func (a *app) publishedDecision(c echo.Context, cm *store.Comment) (*store.Publi
 
 func (a *app) feedbackRoutes(e *echo.Echo, adm *echo.Group) {
 	e.GET("/c/:slug/feedback", a.feedbackShow)
+	e.GET("/c/:slug/feedback.xlsx", a.feedbackXLSX)
 	adm.GET("/c/:slug/feedback", a.feedbackCompose, a.requireRole(anyRole...))
 	adm.POST("/c/:slug/feedback", a.feedbackSave, a.requireRole(canDecide...))
 	adm.GET("/c/:slug/feedback/preview", a.feedbackPreview, a.requireRole(anyRole...))

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"consult/store"
 )
@@ -240,4 +243,63 @@ func TestBrowserFeedbackOnPhone(t *testing.T) {
 	if got != "不予采纳|资金规模将在年度预算中另行确定,方案中不宜写明。" {
 		t.Errorf("track: %q", got)
 	}
+}
+
+func TestFeedbackWorkbook(t *testing.T) {
+	e := newOpenEnv(t, "")
+	tr := seedFeedback(t, e)
+	ctx := context.Background()
+	if status, _ := e.get("/c/" + seedSlug + "/feedback.xlsx"); status != http.StatusNotFound {
+		t.Fatalf("workbook before publishing: %d", status)
+	}
+	e.postComments("article-20", "=SUM(A1)+1")
+	rows, _, _ := e.store.Queue(ctx, store.QueueFilter{ConsultationID: 1, Section: "article-20"})
+	if _, err := e.store.Decide(ctx, store.Actor{Username: "chen"}, 1, rows[0].ID, store.Decision{Status: store.StatusExplained, Response: "@说明"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.PublishFeedback(ctx, store.Actor{Username: "chen"}, 1, inWindow); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.client.Get(e.srv.URL + "/c/" + seedSlug + "/feedback.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=UTF-8''") {
+		t.Fatalf("download: %d %s", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	f, err := excelize.OpenReader(resp.Body)
+	if err != nil {
+		t.Fatalf("workbook does not open: %v", err)
+	}
+	defer f.Close()
+	got, err := f.GetRows("意见采纳情况汇总表")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got[2], reportHeader) {
+		t.Fatalf("header %v", got[2])
+	}
+	all := ""
+	for _, r := range got {
+		all += strings.Join(r, "|") + "\n"
+	}
+	for _, s := range []string{"(十七)|加快建立现代产业体系", "不予采纳|资金规模将在年度预算中另行确定", "公开姓名者", "|4|已作说明|已在实施细则中统筹考虑", "另有 1 条意见尚在研究", "=SUM(A1)+1", "@说明"} {
+		if !strings.Contains(all, s) {
+			t.Errorf("workbook lacks %q", s)
+		}
+	}
+	for _, s := range []string{"13911112222", "open.name@example.com", "隐名者甲", "hidden.three@example.org"} {
+		if strings.Contains(all, s) {
+			t.Errorf("workbook shows %q", s)
+		}
+	}
+	// Formula-looking text is stored as text, not as a formula.
+	for r := 4; r <= len(got); r++ {
+		cell := fmt.Sprintf("D%d", r)
+		if formula, _ := f.GetCellFormula("意见采纳情况汇总表", cell); formula != "" {
+			t.Errorf("%s holds a formula %q", cell, formula)
+		}
+	}
+	_ = tr
 }
