@@ -330,20 +330,8 @@ func checkMeta(f *consultationForm, v *validator) {
 		v.CheckField(utf8.RuneCountInString(fl.val) <= 100, fl.key, "请控制在 100 字以内。")
 	}
 	v.CheckField(utf8.RuneCountInString(f.Call) <= 5000, "call", "征求意见说明请控制在 5000 字以内。")
-	if f.ContactPhone != "" {
-		p, ok := normalizePhone(f.ContactPhone)
-		v.CheckField(ok, "contact_phone", "联系电话格式不正确,例如 0951-1234567 或 13830463501;只填一个号码。")
-		if ok {
-			f.ContactPhone = p
-		}
-	}
-	if f.ContactEmail != "" {
-		e, ok := normalizeEmail(f.ContactEmail)
-		v.CheckField(ok, "contact_email", "邮箱格式不正确,例如 name@example.com。")
-		if ok {
-			f.ContactEmail = e
-		}
-	}
+	v.CheckPhone(&f.ContactPhone, "contact_phone", "联系电话格式不正确,例如 0951-1234567 或 13830463501;只填一个号码。")
+	v.CheckEmail(&f.ContactEmail, "contact_email", "邮箱格式不正确,例如 name@example.com。")
 }
 
 // consultationPublish re-parses the draft carried by the preview, applies the

@@ -26,6 +26,31 @@ func (v *validator) CheckField(ok bool, key, msg string) {
 	}
 }
 
+// CheckPhone replaces *phone with its canonical form when it is a valid Chinese phone
+// number (an empty one is left alone) and records msg under key otherwise.
+func (v *validator) CheckPhone(phone *string, key, msg string) {
+	if *phone == "" {
+		return
+	}
+	p, ok := normalizePhone(*phone)
+	v.CheckField(ok, key, msg)
+	if ok {
+		*phone = p
+	}
+}
+
+// CheckEmail does the same for an e-mail address.
+func (v *validator) CheckEmail(email *string, key, msg string) {
+	if *email == "" {
+		return
+	}
+	e, ok := normalizeEmail(*email)
+	v.CheckField(ok, key, msg)
+	if ok {
+		*email = e
+	}
+}
+
 // Valid reports whether no field has an error.
 func (v *validator) Valid() bool { return len(v.FieldErrors) == 0 }
 

@@ -374,16 +374,8 @@ func (a *app) recordPost(c echo.Context) error {
 	v.CheckField(f.Body != "", "body", "请填写意见内容。")
 	v.CheckField(len([]rune(f.Body)) <= maxBodyRunes, "body", "意见内容最多 15000 字。")
 	v.CheckField(contains(identities, f.Identity), "identity", "请选择身份。")
-	if f.Phone != "" {
-		p, ok := normalizePhone(f.Phone)
-		v.CheckField(ok, "phone", "联系电话格式不正确。")
-		f.Phone = p
-	}
-	if f.Email != "" {
-		e, ok := normalizeEmail(f.Email)
-		v.CheckField(ok, "email", "电子邮箱格式不正确。")
-		f.Email = e
-	}
+	v.CheckPhone(&f.Phone, "phone", "联系电话格式不正确。")
+	v.CheckEmail(&f.Email, "email", "电子邮箱格式不正确。")
 	if !v.Valid() {
 		return a.render(c, http.StatusUnprocessableEntity, "admin_record", "录入意见", recordView{D: d, Form: f, Errors: v.FieldErrors})
 	}

@@ -88,20 +88,8 @@ func (f *commentForm) validate(d *draftData, requireName, requireContact bool) {
 	needsOrg := f.Identity == "企业" || f.Identity == "社会组织" || f.Identity == "政府部门"
 	f.CheckField(!needsOrg || f.Organization != "", "organization", "请填写单位名称。")
 	f.CheckField(utf8.RuneCountInString(f.Organization) <= maxOrgRunes, "organization", "单位名称最多 100 个字。")
-	if f.Phone != "" {
-		p, ok := normalizePhone(f.Phone)
-		f.CheckField(ok, "phone", "联系电话格式不正确。手机号请填 11 位,固定电话请带区号,如 0951-1234567。")
-		if ok {
-			f.Phone = p
-		}
-	}
-	if f.Email != "" {
-		e, ok := normalizeEmail(f.Email)
-		f.CheckField(ok, "email", "电子邮箱格式不正确,例如 name@example.com。")
-		if ok {
-			f.Email = e
-		}
-	}
+	f.CheckPhone(&f.Phone, "phone", "联系电话格式不正确。手机号请填 11 位,固定电话请带区号,如 0951-1234567。")
+	f.CheckEmail(&f.Email, "email", "电子邮箱格式不正确,例如 name@example.com。")
 	f.CheckField(!requireContact || f.Phone != "" || f.Email != "", "phone", "请至少填写联系电话或电子邮箱中的一项,以便我们就您的意见与您联系。")
 	f.CheckField(f.Consent, "consent", "请阅读个人信息说明并勾选同意后再提交。")
 }
