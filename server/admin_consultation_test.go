@@ -317,7 +317,7 @@ func TestConsultationFromSeedText(t *testing.T) {
 			t.Errorf("section %d differs from the config import", i)
 		}
 	}
-	entries, _ := e.store.ListAudit(context.Background(), store.AuditFilter{Action: "consultation_create"})
+	entries, _ := e.store.ListAudit(context.Background(), store.AuditFilter{Action: "consultation_create", ConsultationID: cs.ID})
 	if len(entries) != 1 || entries[0].Username != "root" || entries[0].ConsultationID != cs.ID {
 		t.Fatalf("audit %+v", entries)
 	}

@@ -98,28 +98,10 @@ func (s *Store) ListConsultations(ctx context.Context) ([]Consultation, error) {
 	return out, rows.Err()
 }
 
-// CreateConsultation inserts a consultation and its sections in one transaction and
-// returns its id. Sections refer to their chapter by Position.
+// CreateConsultation imports a consultation declared in config.toml: as
+// CreateConsultationAudited (store/window.go), recorded as done by "config.toml".
 func (s *Store) CreateConsultation(ctx context.Context, c *Consultation, secs []Section) (int64, error) {
-	now := time.Now().Unix()
-	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO consultations (slug, title, publisher, category,
-			source, call_text, contact_name, contact_phone, contact_email, signer, signed_on,
-			opens_at, closes_at, window_reason, config_opens_at, config_closes_at, draft_sha256,
-			created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			c.Slug, c.Title, c.Publisher, c.Category, c.Source, c.Call, c.ContactName,
-			c.ContactPhone, c.ContactEmail, c.Signer, c.SignedOn, c.OpensAt.Unix(), c.ClosesAt.Unix(),
-			c.WindowReason, c.ConfigOpensAt.Unix(), c.ConfigClosesAt.Unix(), c.DraftSHA256, now, now)
-		if err != nil {
-			return fmt.Errorf("store: create consultation %q: %w", c.Slug, err)
-		}
-		if id, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		return insertSections(ctx, tx, id, secs)
-	})
-	return id, err
+	return s.CreateConsultationAudited(ctx, Actor{Username: "config.toml"}, c, secs)
 }
 
 // ReplaceDraft replaces a consultation's text (metadata and sections) after its draft
