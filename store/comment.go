@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"consult/store/dedupe"
@@ -153,14 +154,18 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	ctx := context.Background()
 	results := make([]commentRes, len(batch))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var ids []any
 		for i, r := range batch {
 			c, created, err := s.insertComment(ctx, tx, r.c, r.fp)
 			if err != nil {
 				return err
 			}
 			results[i] = commentRes{c, created, nil}
+			if created {
+				ids = append(ids, c.ID)
+			}
 		}
-		return nil
+		return indexComments(ctx, tx, ids)
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
@@ -229,6 +234,20 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 			return nil, false, fmt.Errorf("store: create comment: %w", err)
 		}
 	}
+}
+
+// indexComments adds new comments to the full-text index in one statement, in the
+// transaction that stores them (the text ends with a U+0001 sentinel; see store/queue.go).
+func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q := `INSERT INTO comments_fts (rowid, body) SELECT id, body || char(1) FROM comments WHERE id IN (?` +
+		strings.Repeat(",?", len(ids)-1) + `)`
+	if _, err := tx.ExecContext(ctx, q, ids...); err != nil {
+		return fmt.Errorf("store: index comments: %w", err)
+	}
+	return nil
 }
 
 // joinGroup puts a new comment in the duplicate group of an earlier identical or

@@ -85,13 +85,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	// Fresh statistics let the planner pick the narrowest index for combined filters.
-	// analysis_limit bounds the work so a large database still opens at once.
-	if _, err := w.ExecContext(ctx, `PRAGMA analysis_limit=400; PRAGMA optimize=0x10002`); err != nil {
-		r.Close()
-		w.Close()
-		return nil, fmt.Errorf("store: optimize: %w", err)
-	}
 	if err := s.prepareCommentStmts(ctx); err != nil {
 		r.Close()
 		w.Close()
