@@ -921,3 +921,39 @@ func TestExportFileName(t *testing.T) {
 		t.Errorf("no usable title: %q", name)
 	}
 }
+
+// TestSheetWriterSpill: the second sheet waits for the first one's rows to spill to
+// excelize's temporary file; the signal must never come before the spill.
+func TestSheetWriterSpill(t *testing.T) {
+	dir := t.TempDir()
+	f := excelize.NewFile(excelize.Options{TmpDir: dir})
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, rowsAtCall := 0, 0
+	spilled := func() {
+		calls++
+		if files, _ := filepath.Glob(filepath.Join(dir, "excelize-*")); len(files) == 0 {
+			t.Error("signalled before excelize wrote its temporary file")
+		}
+	}
+	write := sheetWriter(sw, spilled)
+	body := strings.Repeat("意见", 3000) // 18 KB of UTF-8
+	for i := 0; i < 1200; i++ {
+		if err := write([]any{i, body, nil, nil, "短"}); err != nil {
+			t.Fatal(err)
+		}
+		if calls == 1 && rowsAtCall == 0 {
+			rowsAtCall = i + 1
+		}
+	}
+	// About 16 MB of rows (each 18 KB and a few cells): not long after the spill.
+	if calls != 1 || rowsAtCall < excelize.StreamChunkSize/(len(body)+100) || rowsAtCall > excelize.StreamChunkSize/len(body)+1 {
+		t.Errorf("spilled called %d times, first after %d rows", calls, rowsAtCall)
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
