@@ -118,6 +118,9 @@ func (a *app) exportXLSX(c echo.Context) error {
 	}
 	f, kept := queueFilter(d, c.QueryParam)
 	f.Collapse = c.QueryParam("collapse") == "1" // the queue collapses by default; a workbook does not
+	if c.QueryParam("sort") == "" {
+		f.Sort = "document" // a committee reads comments article by article, in the draft's order
+	}
 	kept.Del("collapse")
 	if f.Collapse {
 		kept.Set("collapse", "1")
@@ -907,6 +910,8 @@ func filterText(d *draftData, f store.QueueFilter) string {
 		parts = append(parts, "意见明细中相同或相似意见只列第一条")
 	}
 	switch f.Sort {
+	case "document":
+		parts = append(parts, "意见明细按条款顺序排列")
 	case "old":
 		parts = append(parts, "意见明细按提交时间从早到晚排列")
 	case "group":

@@ -191,7 +191,8 @@ func TestExportWorkbook(t *testing.T) {
 		t.Fatalf("sheets %q", got)
 	}
 
-	// 意见明细: every comment, newest first (the queue's order), every column.
+	// 意见明细: every comment in the draft's order (the whole draft, preamble, chapter,
+	// articles), oldest first within a section, every column.
 	rows := sheetRows(t, f, sheetDetail)
 	if !slices.Equal(rows[0], detailHeader) {
 		t.Errorf("header %q", rows[0])
@@ -200,7 +201,7 @@ func TestExportWorkbook(t *testing.T) {
 		t.Fatalf("%d rows, want header + 8", len(rows))
 	}
 	h := rows[0]
-	wantOrder := []string{"rejected", "adopted", "letter", "org", "camp3", "camp2", "camp1", "general"}
+	wantOrder := []string{"general", "letter", "org", "camp1", "camp2", "camp3", "rejected", "adopted"}
 	for i, key := range wantOrder {
 		cm, err := e.store.CommentByID(context.Background(), seed.cid, seed.ids[key])
 		if err != nil {
@@ -252,7 +253,7 @@ func TestExportWorkbook(t *testing.T) {
 		}
 	}
 	// Times are real date-times (numbers with a date format) in Beijing time.
-	for _, cell := range []string{"C2", "S2"} {
+	for _, cell := range []string{"C8", "S8"} { // row 8: the rejected comment, on (三)
 		typ, _ := f.GetCellType(sheetDetail, cell)
 		raw, _ := f.GetCellValue(sheetDetail, cell, excelize.Options{RawCellValue: true})
 		v, err := strconv.ParseFloat(raw, 64)
@@ -262,7 +263,7 @@ func TestExportWorkbook(t *testing.T) {
 		got, _ := excelize.ExcelDateToTime(v, false)
 		cm, _ := e.store.CommentByID(context.Background(), seed.cid, seed.ids["rejected"])
 		want := cm.CreatedAt
-		if cell == "S2" {
+		if cell == "S8" {
 			want = cm.DecidedAt
 		}
 		wall := want.In(beijing)
@@ -386,7 +387,7 @@ func TestExportWorkbook(t *testing.T) {
 		"发布单位":    {"银川经济技术开发区"},
 		"征求意见时间":  {"2022年12月21日 17:24 至 2023年2月7日 17:00"},
 		"联系方式":    {"陈淑芳 13830463501 1837060996@qq.com"},
-		"导出范围":    {"全部意见;意见明细按提交时间从晚到早排列"},
+		"导出范围":    {"全部意见;意见明细按条款顺序排列"},
 		"导出时间":    {"2023年1月10日 10:00,导出人:off(联系人/承办人)"},
 		"提交人联系方式": {"完整显示"},
 		"意见总数":    {"8"},
@@ -448,7 +449,7 @@ func TestExportRoles(t *testing.T) {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
 			rows := sheetRows(t, f, sheetDetail)
-			last := rows[len(rows)-1] // the oldest: 张三's comment
+			last := rows[1] // 张三's comment on the whole draft comes first
 			if got := [2]string{cellAt(last, 10), cellAt(last, 11)}; got != [2]string{tc.phone, tc.email} {
 				t.Errorf("contact %q", got)
 			}
@@ -515,15 +516,15 @@ func TestExportFilter(t *testing.T) {
 		scope    string
 		total    string
 	}{
-		{"?status=adopted", []string{"adopted", "camp1"},
+		{"?status=adopted", []string{"camp1", "adopted"},
 			[][]string{{"(一)坚持简政放权", "李四", "1", "采纳"}, {"(十七)加快建立现代产业体系", "个人", "1", "采纳"}},
-			"处理状态:采纳;意见明细按提交时间从晚到早排列", "2"},
-		{"?section=article-1", []string{"camp3", "camp2", "camp1"},
+			"处理状态:采纳;意见明细按条款顺序排列", "2"},
+		{"?section=article-1", []string{"camp1", "camp2", "camp3"},
 			[][]string{{"(一)坚持简政放权", "李四等", "3", "待处理 2 条;采纳 1 条"}},
-			"条款:(一)坚持简政放权;意见明细按提交时间从晚到早排列", "3"},
+			"条款:(一)坚持简政放权;意见明细按条款顺序排列", "3"},
 		{"?section=article-1&collapse=1", []string{"camp1"},
 			[][]string{{"(一)坚持简政放权", "李四等", "3", "待处理 2 条;采纳 1 条"}},
-			"条款:(一)坚持简政放权;意见明细中相同或相似意见只列第一条;意见明细按提交时间从晚到早排列", "3"},
+			"条款:(一)坚持简政放权;意见明细中相同或相似意见只列第一条;意见明细按条款顺序排列", "3"},
 		{"?sort=old&channel=letter", []string{"letter"},
 			[][]string{{"前言", "个人", "1", "待处理"}},
 			"渠道:信函;意见明细按提交时间从早到晚排列", "1"},
@@ -535,7 +536,7 @@ func TestExportFilter(t *testing.T) {
 			"包含:“简政放权”;意见明细按提交时间从早到晚排列", "3"},
 		{"?from=2023-01-05&to=2023-01-05&tag=招商", []string{"adopted"},
 			[][]string{{"(十七)加快建立现代产业体系", "个人", "1", "采纳"}},
-			"提交日期不早于 2023-01-05;提交日期不晚于 2023-01-05;标签:招商;意见明细按提交时间从晚到早排列", "1"},
+			"提交日期不早于 2023-01-05;提交日期不晚于 2023-01-05;标签:招商;意见明细按条款顺序排列", "1"},
 		{"?sort=group", []string{"camp3", "camp2", "camp1", "rejected", "adopted", "letter", "org", "general"}, nil,
 			"全部意见;意见明细按重复组大小排列", "8"},
 	} {

@@ -36,7 +36,8 @@ func (s *Store) BeginExport(ctx context.Context) (*ExportReader, error) {
 func (x *ExportReader) Close() error { return x.tx.Rollback() }
 
 // EachComment calls fn with every comment f matches, in f's order (Sort "" newest
-// first, "old" oldest first, "group" largest duplicate group first), reading from a
+// first, "old" oldest first, "group" largest duplicate group first, "document" by
+// section in the draft's order, then by time), reading from a
 // fresh snapshot. Cursor and Limit are ignored: it visits every match. fn must not
 // keep the *Comment. It stops at fn's first error and returns it.
 func (s *Store) EachComment(ctx context.Context, f QueueFilter, fn func(*Comment) error) error {
@@ -53,6 +54,9 @@ func (x *ExportReader) EachComment(ctx context.Context, f QueueFilter, fn func(*
 	where, args, err := x.s.queueWhere(ctx, f)
 	if err != nil {
 		return err
+	}
+	if f.Sort == "document" {
+		return x.eachInDocumentOrder(ctx, where, args, f.ConsultationID, fn)
 	}
 	from, order := "comments c", "c.id DESC"
 	switch f.Sort {
@@ -190,4 +194,71 @@ func (x *ExportReader) Anchors(ctx context.Context, consultationID int64) ([]str
 		return nil, fmt.Errorf("store: comment anchors: %w", err)
 	}
 	return out, nil
+}
+
+// eachInDocumentOrder visits comments section by section in the draft's order (the draft
+// as a whole first, comments on sections no longer in the draft last), each section's
+// oldest first. One indexed query per section, so nothing is sorted in memory.
+func (x *ExportReader) eachInDocumentOrder(ctx context.Context, where string, args []any, consultationID int64, fn func(*Comment) error) error {
+	anchors := []string{"general"}
+	rows, err := x.tx.QueryContext(ctx, `SELECT anchor FROM sections WHERE consultation_id = ? ORDER BY position`, consultationID)
+	if err != nil {
+		return fmt.Errorf("store: export sections: %w", err)
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return err
+		}
+		anchors = append(anchors, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, a := range anchors {
+		known[a] = true
+	}
+	rows, err = x.tx.QueryContext(ctx, `SELECT DISTINCT section_anchor FROM comments WHERE consultation_id = ?`, consultationID)
+	if err != nil {
+		return fmt.Errorf("store: export anchors: %w", err)
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return err
+		}
+		if !known[a] {
+			anchors = append(anchors, a)
+		}
+	}
+	rows.Close()
+	for _, a := range anchors {
+		if err := x.eachQuery(ctx, `SELECT `+commentColumnsC+` FROM comments c WHERE `+where+` AND c.section_anchor = ? ORDER BY c.id`,
+			append(append([]any{}, args...), a), fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *ExportReader) eachQuery(ctx context.Context, q string, args []any, fn func(*Comment) error) error {
+	rows, err := x.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: export comments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanComment(rows)
+		if err != nil {
+			return fmt.Errorf("store: export comments: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
