@@ -47,7 +47,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -144,38 +143,11 @@ type commentBenchPortal struct {
 // opens (migrates) its database, as newTestEnv does but for any testing.TB.
 func newCommentBenchStore(tb testing.TB) (*Config, *store.Store, *slog.Logger) {
 	tb.Helper()
-	dir := tb.TempDir()
-	raw, err := os.ReadFile(seedDraft)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "draft.txt"), raw, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(testConfig+commentBenchConfig), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := LoadConfig(cfgPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cfg := writeTestConfig(tb, tb.TempDir(), testConfig+commentBenchConfig)
 	if cfg.CaptchaEnabled() {
 		tb.Fatal("captcha still enabled")
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o750); err != nil {
-		tb.Fatal(err)
-	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.Path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := syncConsultations(ctx, st, cfg, logger); err != nil {
-		st.Close()
-		tb.Fatal(err)
-	}
+	st, logger := openTestStore(tb, cfg)
 	return cfg, st, logger
 }
 

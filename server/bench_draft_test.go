@@ -15,14 +15,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,8 +28,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"consult/store"
 )
 
 var draftBenchConns = []int{1, 16, 64}
@@ -58,36 +53,9 @@ type draftBench struct {
 // for any testing.TB, fetches the gzipped draft page once, and starts the ceiling.
 func newDraftBench(tb testing.TB) *draftBench {
 	tb.Helper()
-	dir := tb.TempDir()
-	raw, err := os.ReadFile(seedDraft)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "draft.txt"), raw, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(testConfig), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := LoadConfig(cfgPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o750); err != nil {
-		tb.Fatal(err)
-	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.Path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cfg := writeTestConfig(tb, tb.TempDir(), testConfig)
+	st, logger := openTestStore(tb, cfg)
 	tb.Cleanup(func() { st.Close() })
-	// The request log is formatted as in production but written nowhere.
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := syncConsultations(ctx, st, cfg, logger); err != nil {
-		tb.Fatal(err)
-	}
 	a, err := newApp(cfg, st, logger)
 	if err != nil {
 		tb.Fatal(err)

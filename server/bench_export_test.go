@@ -258,24 +258,8 @@ var (
 // in dir, and returns the config path and the consultation id.
 func writeExportBenchData(tb testing.TB, dir string, n int) (string, int64) {
 	tb.Helper()
-	raw, err := os.ReadFile(seedDraft)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "draft.txt"), raw, 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	cfg := writeTestConfig(tb, dir, testConfig+commentBenchConfig)
 	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(testConfig+commentBenchConfig), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := LoadConfig(cfgPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o750); err != nil {
-		tb.Fatal(err)
-	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, cfg.Database.Path)
 	if err != nil {
@@ -319,6 +303,10 @@ func writeExportBenchData(tb testing.TB, dir string, n int) (string, int64) {
 		name, identity, organization, phone, email, publish_name, consented_at, channel, late, status, created_at,
 		response, note, tags, decided_by, decided_at, received_at, recorded_by, group_id, norm_hash)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	raw, err := os.ReadFile(seedDraft)
 	if err != nil {
 		tb.Fatal(err)
 	}

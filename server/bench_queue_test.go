@@ -52,27 +52,11 @@ func queueBenchKey(n int) string {
 // queueBenchConfig is a config.toml for the seed consultation on the database at path.
 func queueBenchConfig(tb testing.TB, dbPath string) *Config {
 	tb.Helper()
-	dir := tb.TempDir()
-	raw, err := os.ReadFile(seedDraft)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "draft.txt"), raw, 0o600); err != nil {
-		tb.Fatal(err)
-	}
 	conf := strings.Replace(testConfig, `path = "data/test.db"`, "path = "+strconv.Quote(dbPath), 1)
 	if conf == testConfig {
 		tb.Fatal("testConfig has no database path to replace")
 	}
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := LoadConfig(cfgPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cfg
+	return writeTestConfig(tb, tb.TempDir(), conf)
 }
 
 // queueBenchOpen opens (migrating) the database at dbPath and publishes the seed

@@ -49,39 +49,57 @@ type testEnv struct {
 	dir    string
 }
 
+// writeTestConfig copies the seed draft into dir, writes conf there as config.toml,
+// loads it and makes the database's folder. Every test and benchmark setup starts here.
+func writeTestConfig(tb testing.TB, dir, conf string) *Config {
+	tb.Helper()
+	raw, err := os.ReadFile(seedDraft)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "draft.txt"), raw, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte(conf), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := LoadConfig(cfgPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o750); err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}
+
+// openTestStore opens (migrating) cfg's database and imports its consultations, as
+// the server does on start. The caller closes the store.
+func openTestStore(tb testing.TB, cfg *Config) (*store.Store, *slog.Logger) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// The request log is formatted as in production but written nowhere.
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := syncConsultations(ctx, st, cfg, logger); err != nil {
+		st.Close()
+		tb.Fatal(err)
+	}
+	return st, logger
+}
+
 // newTestEnv starts the whole portal on a real SQLite file in a temp folder.
 // extra is appended to the config file.
 func newTestEnv(t *testing.T, extra string) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	raw, err := os.ReadFile(seedDraft)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "draft.txt"), raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfgPath, []byte(testConfig+extra), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := LoadConfig(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Database.Path), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := writeTestConfig(t, dir, testConfig+extra)
+	st, logger := openTestStore(t, cfg)
 	t.Cleanup(func() { st.Close() })
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := syncConsultations(ctx, st, cfg, logger); err != nil {
-		t.Fatal(err)
-	}
 	a, err := newApp(cfg, st, logger)
 	if err != nil {
 		t.Fatal(err)

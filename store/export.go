@@ -66,24 +66,7 @@ func (x *ExportReader) EachComment(ctx context.Context, f QueueFilter, fn func(*
 		from = "comments c LEFT JOIN dup_groups g ON g.id = c.group_id"
 		order = "COALESCE(g.size, 1) DESC, c.id DESC"
 	}
-	rows, err := x.tx.QueryContext(ctx, `SELECT `+commentColumnsC+` FROM `+from+` WHERE `+where+` ORDER BY `+order, args...)
-	if err != nil {
-		return fmt.Errorf("store: export comments: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanComment(rows)
-		if err != nil {
-			return fmt.Errorf("store: export comments: %w", err)
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: export comments: %w", err)
-	}
-	return nil
+	return x.eachQuery(ctx, `SELECT `+commentColumnsC+` FROM `+from+` WHERE `+where+` ORDER BY `+order, args, fn)
 }
 
 // GroupTally is how many of the comments a filter matches on one section belong to
@@ -260,5 +243,8 @@ func (x *ExportReader) eachQuery(ctx context.Context, q string, args []any, fn f
 			return err
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: export comments: %w", err)
+	}
+	return nil
 }
