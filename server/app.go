@@ -122,7 +122,7 @@ func (a *app) routes() http.Handler {
 	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
 	a.adminRoutes(adm)
 	a.feedbackRoutes(e, adm)
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/healthz", a.healthz)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e
 }

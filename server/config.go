@@ -40,6 +40,11 @@ type Config struct {
 		// in full; other roles get them masked. Default: admin and officer.
 		UnmaskedRoles *[]string `toml:"unmasked_roles"`
 	} `toml:"export"`
+	Privacy struct {
+		// ContactRoles see commenters' phone numbers and e-mail addresses on the
+		// comment page; others see them masked. Default: admin and officer.
+		ContactRoles *[]string `toml:"contact_roles"`
+	} `toml:"privacy"`
 	Consultations []ConsultationConfig `toml:"consultation"`
 
 	dir string // folder of the config file; relative paths resolve against it
@@ -135,8 +140,15 @@ func (c *Config) check() error {
 	}
 	if c.Export.UnmaskedRoles != nil {
 		for i, r := range *c.Export.UnmaskedRoles {
-			if r != "admin" && r != "officer" && r != "committee" {
-				return fmt.Errorf("export.unmasked_roles[%d]: %q is not a role (admin, officer, committee)", i, r)
+			if !isRole(r) {
+				return fmt.Errorf("export.unmasked_roles[%d]: %q is not a role (admin, officer, committee, department)", i, r)
+			}
+		}
+	}
+	if c.Privacy.ContactRoles != nil {
+		for i, r := range *c.Privacy.ContactRoles {
+			if !isRole(r) {
+				return fmt.Errorf("privacy.contact_roles[%d]: %q is not a role (admin, officer, committee, department)", i, r)
 			}
 		}
 	}
@@ -203,6 +215,18 @@ func (c *Config) ExportUnmasked(role string) bool {
 	roles := []string{"admin", "officer"}
 	if c.Export.UnmaskedRoles != nil {
 		roles = *c.Export.UnmaskedRoles
+	}
+	return contains(roles, role)
+}
+
+func isRole(r string) bool { return r == "admin" || r == "officer" || r == "committee" || r == "department" }
+
+// ContactVisible reports whether a role sees commenters' phone and e-mail in full on
+// the comment page (privacy.contact_roles; by default admin and officer).
+func (c *Config) ContactVisible(role string) bool {
+	roles := []string{"admin", "officer"}
+	if c.Privacy.ContactRoles != nil {
+		roles = *c.Privacy.ContactRoles
 	}
 	return contains(roles, role)
 }

@@ -143,6 +143,12 @@ type commentView struct {
 	ShowPII  bool
 	Statuses []string
 	Saved    bool
+	// Version is the comment's version the form is for; Conflict, on a 409, is the
+	// comment as another officer left it.
+	Version  int64
+	Conflict *store.Comment
+	// Team: routing, assignment, presence (team.go).
+	Team teamView
 }
 
 func (a *app) commentFor(c echo.Context) (*draftData, *store.Comment, error) {
@@ -175,11 +181,20 @@ func (a *app) commentShow(c echo.Context) error {
 	return a.render(c, http.StatusOK, "admin_comment", "处理意见", v)
 }
 
+// formVersion reads a version a form carries; -1 (not checked) when there is none.
+func formVersion(c echo.Context, key string) int64 {
+	v, err := strconv.ParseInt(c.FormValue(key), 10, 64)
+	if err != nil || v < 0 {
+		return -1
+	}
+	return v
+}
+
 func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (commentView, error) {
 	ctx := c.Request().Context()
 	role := sessionFrom(c).User.Role
-	v := commentView{D: d, C: cm, Section: d.Section(cm.SectionAnchor), CanWrite: role != store.RoleCommittee,
-		ShowPII: role != store.RoleCommittee, Statuses: store.Statuses}
+	v := commentView{D: d, C: cm, Section: d.Section(cm.SectionAnchor), CanWrite: role == store.RoleAdmin || role == store.RoleOfficer,
+		ShowPII: a.cfg.ContactVisible(role), Statuses: store.Statuses, Version: cm.Version}
 	f, kept := queueFilter(d, func(k string) string { return c.QueryParam(k) })
 	if c.Request().Method == http.MethodPost {
 		f, kept = queueFilter(d, func(k string) string { return c.FormValue("q_" + k) })
@@ -190,6 +205,9 @@ func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (comm
 		return v, err
 	}
 	if v.History, err = a.store.ListAudit(ctx, store.AuditFilter{Target: fmt.Sprintf("comment:%d", cm.ID), Limit: 50}); err != nil {
+		return v, err
+	}
+	if v.Team, err = a.teamFor(c, d, cm); err != nil {
 		return v, err
 	}
 	// The neighbours in the queue as filtered, for "next" and keyboard moves.
@@ -222,7 +240,26 @@ func (a *app) commentDecide(c echo.Context) error {
 	dec := store.Decision{Status: c.FormValue("status"), Response: normalizeText(c.FormValue("response")),
 		Note: normalizeText(c.FormValue("note")), Tags: normalizeLine(c.FormValue("tags"))}
 	whole := c.FormValue("whole_group") == "1"
-	_, err = a.store.Decide(c.Request().Context(), a.actor(c), d.C.ID, cm.ID, dec, whole)
+	_, err = a.store.DecideVersion(c.Request().Context(), a.actor(c), d.C.ID, cm.ID, dec, whole, formVersion(c, "version"))
+	if ce := store.AsConflict(err); ce != nil && ce.Comment != nil {
+		// Someone else decided since this form was shown: nothing was saved. Show their
+		// decision, keep this officer's in the fields, and let them save over it.
+		v, verr := a.commentView(c, d, ce.Comment)
+		if verr != nil {
+			return verr
+		}
+		v.Form, v.Whole, v.Conflict, v.Version = dec, whole, ce.Comment, ce.Comment.Version
+		return a.render(c, http.StatusConflict, "admin_comment", "处理意见(有冲突)", v)
+	}
+	if failed := a.writeFailed(err); failed {
+		v, verr := a.commentView(c, d, cm)
+		if verr != nil {
+			return verr
+		}
+		v.Form, v.Whole, v.Version = dec, whole, formVersion(c, "version")
+		v.Errors = map[string]string{"form": unavailableText}
+		return a.render(c, http.StatusServiceUnavailable, "admin_comment", "处理意见", v)
+	}
 	if errors.Is(err, store.ErrReasonRequired) || errors.Is(err, store.ErrBadStatus) {
 		v, verr := a.commentView(c, d, cm)
 		if verr != nil {

@@ -39,6 +39,8 @@ type Comment struct {
 	ReceivedAt     time.Time // letters and calls: when the office received it
 	RecordedBy     string    // letters and calls: the officer who typed it in
 	GroupID        int64     // duplicate group: the id of its first comment
+	Version        int64     // bumped by every decision (optimistic locking)
+	AssignedTo     string    // the officer it is assigned to, "" for nobody
 }
 
 // Comment statuses as stored; the officer workspace adds decisions.
@@ -49,13 +51,13 @@ const (
 const commentColumns = `id, consultation_id, COALESCE(section_id, 0), section_anchor, tracking,
 	COALESCE(submission_key, ''), body, name, identity, organization, phone, email, publish_name,
 	consented_at, channel, late, status, created_at, response, note, tags, decided_by, decided_at,
-	received_at, recorded_by, group_id`
+	received_at, recorded_by, group_id, version, assigned_to`
 
 // commentColumnsC is commentColumns for a query that calls the comments table "c".
 const commentColumnsC = `c.id, c.consultation_id, COALESCE(c.section_id, 0), c.section_anchor, c.tracking,
 	COALESCE(c.submission_key, ''), c.body, c.name, c.identity, c.organization, c.phone, c.email, c.publish_name,
 	c.consented_at, c.channel, c.late, c.status, c.created_at, c.response, c.note, c.tags, c.decided_by, c.decided_at,
-	c.received_at, c.recorded_by, c.group_id`
+	c.received_at, c.recorded_by, c.group_id, c.version, c.assigned_to`
 
 func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 	var c Comment
@@ -63,7 +65,7 @@ func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 	err := row.Scan(&c.ID, &c.ConsultationID, &c.SectionID, &c.SectionAnchor, &c.Tracking, &c.SubmissionKey,
 		&c.Body, &c.Name, &c.Identity, &c.Organization, &c.Phone, &c.Email, &c.PublishName,
 		&consented, &c.Channel, &c.Late, &c.Status, &created, &c.Response, &c.Note, &c.Tags,
-		&c.DecidedBy, &decided, &received, &c.RecordedBy, &c.GroupID)
+		&c.DecidedBy, &decided, &received, &c.RecordedBy, &c.GroupID, &c.Version, &c.AssignedTo)
 	if err != nil {
 		return nil, err
 	}

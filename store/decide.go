@@ -60,6 +60,15 @@ func (s *Store) GroupSize(ctx context.Context, groupID int64) (int, error) {
 // wholeGroup is set, with an audit entry per comment changed. It returns how many
 // comments changed.
 func (s *Store) Decide(ctx context.Context, actor Actor, consultationID, id int64, d Decision, wholeGroup bool) (int, error) {
+	return s.DecideVersion(ctx, actor, consultationID, id, d, wholeGroup, -1)
+}
+
+// DecideVersion is Decide for a form shown at the comment's version seen: when the
+// comment has been decided since (its version moved on), nothing is saved and the
+// error is a *ConflictError holding the comment as it now is. A negative seen skips
+// the check (a deliberate overwrite passes the version it was shown on the conflict
+// page instead).
+func (s *Store) DecideVersion(ctx context.Context, actor Actor, consultationID, id int64, d Decision, wholeGroup bool, seen int64) (int, error) {
 	if err := d.check(); err != nil {
 		return 0, err
 	}
@@ -71,6 +80,9 @@ func (s *Store) Decide(ctx context.Context, actor Actor, consultationID, id int6
 		}
 		if err != nil {
 			return err
+		}
+		if seen >= 0 && c.Version != seen {
+			return &ConflictError{Comment: c}
 		}
 		ids := []int64{id}
 		if wholeGroup {
@@ -92,6 +104,21 @@ func (s *Store) Decide(ctx context.Context, actor Actor, consultationID, id int6
 // listed ids, when given) and returns how many changed. The audit log gets one entry
 // for the bulk action (with the filter) and one per comment, for its history.
 func (s *Store) BulkDecide(ctx context.Context, actor Actor, f QueueFilter, ids []int64, d Decision, expect int) (int, error) {
+	return s.BulkDecideWith(ctx, actor, f, ids, d, BulkOptions{Expect: expect})
+}
+
+// BulkOptions guard a bulk decision against what changed since it was confirmed.
+type BulkOptions struct {
+	Expect    int     // the count confirmed; negative: not checked
+	Mark      int64   // the audit mark when the selection was made (AuditMark); 0: not checked
+	Overwrite bool    // decide comments changed since Mark too, deliberately
+	Exclude   []int64 // comments to leave alone (those changed since, when the officer chose so)
+}
+
+// BulkDecideWith is BulkDecide with guards: when comments in the selection were decided
+// by others after opts.Mark, nothing is saved and the error is a *BulkConflictError
+// listing them, unless opts.Overwrite.
+func (s *Store) BulkDecideWith(ctx context.Context, actor Actor, f QueueFilter, ids []int64, d Decision, opts BulkOptions) (int, error) {
 	if err := d.check(); err != nil {
 		return 0, err
 	}
@@ -99,9 +126,13 @@ func (s *Store) BulkDecide(ctx context.Context, actor Actor, f QueueFilter, ids 
 	if err != nil {
 		return 0, err
 	}
+	exclude := map[int64]bool{}
+	for _, id := range opts.Exclude {
+		exclude[id] = true
+	}
 	n := 0
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		var target []int64
+		var all, target []int64
 		if len(ids) > 0 {
 			for _, id := range ids {
 				var ok int
@@ -109,21 +140,51 @@ func (s *Store) BulkDecide(ctx context.Context, actor Actor, f QueueFilter, ids 
 					return err
 				}
 				if ok == 1 {
-					target = append(target, id)
+					all = append(all, id)
 				}
 			}
-		} else if target, err = queryIDs(ctx, tx, `SELECT c.id FROM comments c WHERE `+where, args...); err != nil {
+		} else if all, err = queryIDs(ctx, tx, `SELECT c.id FROM comments c WHERE `+where, args...); err != nil {
 			return err
 		}
-		if expect >= 0 && len(target) != expect {
-			return fmt.Errorf("store: bulk decision on %d comments, %d confirmed: %w", len(target), expect, ErrChanged)
+		for _, id := range all {
+			if !exclude[id] {
+				target = append(target, id)
+			}
+		}
+		if opts.Expect >= 0 && len(target) != opts.Expect {
+			return fmt.Errorf("store: bulk decision on %d comments, %d confirmed: %w", len(target), opts.Expect, ErrChanged)
+		}
+		if opts.Mark > 0 && !opts.Overwrite {
+			changed, err := decidedSince(ctx, tx, opts.Mark, target)
+			if err != nil {
+				return err
+			}
+			if len(changed) > 0 {
+				ce := &BulkConflictError{}
+				for _, id := range target {
+					if changed[id] {
+						c, err := scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE id = ?`, id))
+						if err != nil {
+							return fmt.Errorf("store: comment %d: %w", id, err)
+						}
+						ce.Changed = append(ce.Changed, *c)
+					}
+				}
+				return ce
+			}
 		}
 		if n, err = decideIDs(ctx, tx, actor, f.ConsultationID, target, d, "bulk_item", 0); err != nil {
 			return err
 		}
+		after := map[string]any{"status": d.Status, "response": d.Response, "tags": d.Tags, "count": n, "filter": filterSummary(f), "ids": len(ids) > 0}
+		if len(opts.Exclude) > 0 {
+			after["left_alone"] = len(opts.Exclude)
+		}
+		if opts.Overwrite {
+			after["overwrite"] = true
+		}
 		return audit(ctx, tx, actor, AuditEntry{Action: "bulk_decide", ConsultationID: f.ConsultationID,
-			Target: fmt.Sprintf("comments:%d", len(target)),
-			After:  map[string]any{"status": d.Status, "response": d.Response, "tags": d.Tags, "count": n, "filter": filterSummary(f), "ids": len(ids) > 0}})
+			Target: fmt.Sprintf("comments:%d", len(target)), After: after})
 	})
 	return n, err
 }
@@ -178,7 +239,7 @@ func decideIDs(ctx context.Context, tx *sql.Tx, actor Actor, consultationID int6
 		return 0, err
 	}
 	defer get.Close()
-	upd, err := tx.PrepareContext(ctx, `UPDATE comments SET status = ?, response = ?, note = ?, tags = ?, decided_by = ?, decided_at = ? WHERE id = ?`)
+	upd, err := tx.PrepareContext(ctx, `UPDATE comments SET status = ?, response = ?, note = ?, tags = ?, decided_by = ?, decided_at = ?, version = version + 1 WHERE id = ?`)
 	if err != nil {
 		return 0, err
 	}

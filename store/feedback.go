@@ -42,11 +42,57 @@ func (s *Store) FeedbackDraft(ctx context.Context, consultationID int64) (string
 	return sum, err
 }
 
+// FeedbackDraftState is the summary being written with who saved it last, when, and
+// its version (bumped by every save).
+type FeedbackDraftState struct {
+	Summary   string
+	Version   int64
+	UpdatedAt time.Time
+	UpdatedBy string
+}
+
+// FeedbackDraftFull returns the draft with its version (a zero state before the first save).
+func (s *Store) FeedbackDraftFull(ctx context.Context, consultationID int64) (FeedbackDraftState, error) {
+	return feedbackDraftState(ctx, s.r, consultationID)
+}
+
+func feedbackDraftState(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, consultationID int64) (FeedbackDraftState, error) {
+	var st FeedbackDraftState
+	var at int64
+	err := q.QueryRowContext(ctx, `SELECT summary, version, updated_at, updated_by FROM feedback_drafts WHERE consultation_id = ?`,
+		consultationID).Scan(&st.Summary, &st.Version, &at, &st.UpdatedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("store: feedback draft: %w", err)
+	}
+	st.UpdatedAt = time.Unix(at, 0)
+	return st, nil
+}
+
 // SaveFeedbackDraft stores the summary being written.
 func (s *Store) SaveFeedbackDraft(ctx context.Context, actor Actor, consultationID int64, summary string) error {
+	return s.SaveFeedbackDraftVersion(ctx, actor, consultationID, summary, -1)
+}
+
+// SaveFeedbackDraftVersion stores the summary written on a form shown at version seen;
+// if someone saved since, nothing is stored and the error is a *ConflictError with the
+// draft as it now is. A negative seen skips the check.
+func (s *Store) SaveFeedbackDraftVersion(ctx context.Context, actor Actor, consultationID int64, summary string, seen int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO feedback_drafts (consultation_id, summary, updated_at, updated_by) VALUES (?, ?, ?, ?)
-			ON CONFLICT (consultation_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+		cur, err := feedbackDraftState(ctx, tx, consultationID)
+		if err != nil {
+			return err
+		}
+		if seen >= 0 && cur.Version != seen {
+			return &ConflictError{Draft: &cur}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO feedback_drafts (consultation_id, summary, updated_at, updated_by, version) VALUES (?, ?, ?, ?, 1)
+			ON CONFLICT (consultation_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at,
+			updated_by = excluded.updated_by, version = feedback_drafts.version + 1`,
 			consultationID, summary, time.Now().Unix(), actor.Username)
 		if err != nil {
 			return fmt.Errorf("store: save feedback draft: %w", err)

@@ -33,7 +33,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID int6
 // exist, has been idle longer than idle, is older than absolute, or its user is disabled.
 func (s *Store) SessionByToken(ctx context.Context, tokenHash string, idle, absolute time.Duration, now time.Time) (*Session, error) {
 	row := s.r.QueryRowContext(ctx, `SELECT s.created_at, s.last_seen_at, u.id, u.username, u.password_hash, u.role,
-		u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at
+		u.disabled, u.failed_logins, u.locked_until, u.password_changed_at, u.created_at, u.unit
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash)
 	var sess Session
 	var created, seen int64

@@ -36,6 +36,7 @@ type Store struct {
 	committerDone chan struct{}
 	closeOnce     sync.Once
 	stmts         commentStmts
+	health        writeHealth // whether writes fail for the disk or the database (health.go)
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -136,8 +137,15 @@ func (s *Store) Pragmas(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// tx runs fn in one immediate transaction on the writer connection.
+// tx runs fn in one immediate transaction on the writer connection, and notes in the
+// write health whether it failed for the disk or the database.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	err := s.tx1(ctx, fn)
+	s.health.note(err)
+	return err
+}
+
+func (s *Store) tx1(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

@@ -13,10 +13,13 @@ const (
 	RoleAdmin     = "admin"
 	RoleOfficer   = "officer"
 	RoleCommittee = "committee"
+	// RoleDepartment is a responsible unit's account (财政局 …): it sees only the
+	// comments routed to its unit and proposes how to answer them.
+	RoleDepartment = "department"
 )
 
 // Roles lists the roles in order of power.
-var Roles = []string{RoleAdmin, RoleOfficer, RoleCommittee}
+var Roles = []string{RoleAdmin, RoleOfficer, RoleCommittee, RoleDepartment}
 
 // User is an account of the officers' workspace.
 type User struct {
@@ -29,17 +32,18 @@ type User struct {
 	LockedUntil       time.Time
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
+	Unit              string // the department's unit; "" for other roles
 }
 
 // ErrExists is returned when a unique name is taken.
 var ErrExists = errors.New("store: already exists")
 
-const userColumns = `id, username, password_hash, role, disabled, failed_logins, locked_until, password_changed_at, created_at`
+const userColumns = `id, username, password_hash, role, disabled, failed_logins, locked_until, password_changed_at, created_at, unit`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var locked, changed, created int64
-	if err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &u.Disabled, &u.FailedLogins, &locked, &changed, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &u.Disabled, &u.FailedLogins, &locked, &changed, &created, &u.Unit); err != nil {
 		return nil, err
 	}
 	u.LockedUntil, u.PasswordChangedAt, u.CreatedAt = time.Unix(locked, 0), time.Unix(changed, 0), time.Unix(created, 0)
@@ -48,11 +52,24 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 
 // CreateUser adds an account with an already-hashed password and records it in the audit log.
 func (s *Store) CreateUser(ctx context.Context, actor Actor, username, passwordHash, role string) (*User, error) {
+	return s.CreateUserInUnit(ctx, actor, username, passwordHash, role, "")
+}
+
+// ErrUnit is returned when a department account comes without its unit, or another
+// role with one.
+var ErrUnit = errors.New("store: a department account needs its unit, and only it")
+
+// CreateUserInUnit is CreateUser for an account that belongs to a unit (the
+// department role); unit must be empty for the other roles.
+func (s *Store) CreateUserInUnit(ctx context.Context, actor Actor, username, passwordHash, role, unit string) (*User, error) {
+	if (role == RoleDepartment) != (unit != "") {
+		return nil, fmt.Errorf("store: user %q: %w", username, ErrUnit)
+	}
 	now := time.Now()
 	var u *User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, password_changed_at, created_at)
-			VALUES (?, ?, ?, ?, ?)`, username, passwordHash, role, now.Unix(), now.Unix())
+		res, err := tx.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, password_changed_at, created_at, unit)
+			VALUES (?, ?, ?, ?, ?, ?)`, username, passwordHash, role, now.Unix(), now.Unix(), unit)
 		if isUnique(err) {
 			return fmt.Errorf("store: user %q: %w", username, ErrExists)
 		}
@@ -60,8 +77,12 @@ func (s *Store) CreateUser(ctx context.Context, actor Actor, username, passwordH
 			return fmt.Errorf("store: create user %q: %w", username, err)
 		}
 		id, _ := res.LastInsertId()
-		u = &User{ID: id, Username: username, PasswordHash: passwordHash, Role: role, PasswordChangedAt: now, CreatedAt: now}
-		return audit(ctx, tx, actor, AuditEntry{Action: "user_add", Target: "user:" + username, After: map[string]any{"role": role}})
+		u = &User{ID: id, Username: username, PasswordHash: passwordHash, Role: role, PasswordChangedAt: now, CreatedAt: now, Unit: unit}
+		after := map[string]any{"role": role}
+		if unit != "" {
+			after["unit"] = unit
+		}
+		return audit(ctx, tx, actor, AuditEntry{Action: "user_add", Target: "user:" + username, After: after})
 	})
 	return u, err
 }

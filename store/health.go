@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// ErrUnavailable marks a write that failed because of the disk or the database (full,
+// read-only, I/O error, locked for too long), not because of what was written. Nothing
+// was saved; the same write may succeed later.
+var ErrUnavailable = errors.New("store: the database cannot save right now")
+
+// IsUnavailable reports whether err is such a failure.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrFull, sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrReadonly, sqlite3.ErrBusy,
+			sqlite3.ErrLocked, sqlite3.ErrNomem, sqlite3.ErrProtocol, sqlite3.ErrCorrupt, sqlite3.ErrNotADB:
+			return true
+		}
+	}
+	return false
+}
+
+// writeHealth remembers the last write that failed for the disk or the database, until
+// a write succeeds again.
+type writeHealth struct {
+	mu       sync.Mutex
+	failing  bool
+	since    time.Time
+	lastErr  string
+	failures int64
+}
+
+func (h *writeHealth) note(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err == nil:
+		h.failing = false
+	case IsUnavailable(err):
+		if !h.failing {
+			h.failing, h.since = true, time.Now()
+		}
+		h.lastErr = err.Error()
+		h.failures++
+	}
+}
+
+// WriteHealth is the state of writes: whether the last one failed for the disk or the
+// database, since when, and with what error.
+type WriteHealth struct {
+	Failing bool
+	Since   time.Time
+	Err     string
+}
+
+// WriteState reports the state of writes without writing.
+func (s *Store) WriteState() WriteHealth {
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	return WriteHealth{Failing: s.health.failing, Since: s.health.since, Err: s.health.lastErr}
+}
+
+// CheckWrites reports whether writes succeed. While the last write failed it tries one
+// small write of its own (synced like any other), so the state clears as soon as the
+// disk has room again even if no one submits anything.
+func (s *Store) CheckWrites(ctx context.Context) WriteHealth {
+	if st := s.WriteState(); !st.Failing {
+		return st
+	}
+	_ = s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO health_probe (id, at) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET at = excluded.at`, time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("store: health probe: %w", err)
+		}
+		return nil
+	})
+	return s.WriteState()
+}
