@@ -219,7 +219,9 @@ func (c *Config) ExportUnmasked(role string) bool {
 	return contains(roles, role)
 }
 
-func isRole(r string) bool { return r == "admin" || r == "officer" || r == "committee" || r == "department" }
+func isRole(r string) bool {
+	return r == "admin" || r == "officer" || r == "committee" || r == "department"
+}
 
 // ContactVisible reports whether a role sees commenters' phone and e-mail in full on
 // the comment page (privacy.contact_roles; by default admin and officer).
