@@ -128,6 +128,11 @@ type windowView struct {
 	History    []windowChangeRow
 	Saved      string // "window" or "section" after a change
 	Overridden map[string]bool
+	// Mark identifies the latest window change the forms were shown with; Conflict,
+	// on a 409, is the change another officer made since; Error is for the whole page.
+	Mark     int64
+	Conflict *windowChangeRow
+	Error    string
 }
 
 func (a *app) windowView(c echo.Context, d *draftData) (windowView, error) {
@@ -147,6 +152,9 @@ func (a *app) windowView(c echo.Context, d *draftData) (windowView, error) {
 	}
 	changes, err := a.store.WindowChanges(c.Request().Context(), d.C.ID, 200)
 	if err != nil {
+		return v, err
+	}
+	if v.Mark, err = a.store.WindowMark(c.Request().Context(), d.C.ID); err != nil {
 		return v, err
 	}
 	for _, ch := range changes {
@@ -206,7 +214,10 @@ func (a *app) windowPost(c echo.Context) error {
 	val.CheckField(f.Reason != "", "reason", "请填写调整理由。理由会记录在案,并显示在调整记录中。")
 	val.CheckField(utf8.RuneCountInString(f.Reason) <= maxReasonRunes, "reason", fmt.Sprintf("理由请控制在 %d 字以内。", maxReasonRunes))
 	if val.Valid() {
-		err := a.store.ChangeWindow(ctx, a.actor(c), d.C.ID, opens, closes, f.Reason)
+		err := a.store.ChangeWindowSeen(ctx, a.actor(c), d.C.ID, opens, closes, f.Reason, formVersion(c, "seen"))
+		if errors.Is(err, store.ErrConflict) || a.writeFailed(err) {
+			return a.windowRefused(c, d, err, func(v *windowView) { v.Form = f })
+		}
 		if err != nil {
 			return err
 		}
@@ -265,7 +276,10 @@ func (a *app) sectionWindowPost(c echo.Context) error {
 	val.CheckField(f.Reason != "", "reason", "请填写理由。理由会记录在案,并显示在调整记录中。")
 	val.CheckField(utf8.RuneCountInString(f.Reason) <= maxReasonRunes, "reason", fmt.Sprintf("理由请控制在 %d 字以内。", maxReasonRunes))
 	if val.Valid() {
-		err := a.store.ChangeSectionWindow(ctx, a.actor(c), d.C.ID, sec.Anchor, opens, closes, f.Reason)
+		err := a.store.ChangeSectionWindowSeen(ctx, a.actor(c), d.C.ID, sec.Anchor, opens, closes, f.Reason, formVersion(c, "seen"))
+		if errors.Is(err, store.ErrConflict) || a.writeFailed(err) {
+			return a.windowRefused(c, d, err, func(v *windowView) { v.Sec = f })
+		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -282,6 +296,30 @@ func (a *app) sectionWindowPost(c echo.Context) error {
 	}
 	v.Sec, v.SecErrors = f, val.FieldErrors
 	return a.render(c, http.StatusUnprocessableEntity, "admin_window", "征集时间", v)
+}
+
+// windowRefused re-renders the window page with the officer's input kept when the
+// change was not saved: 409 when someone changed the window since the page was shown
+// (their change is shown; saving again goes over it), 503 when the database could not
+// save.
+func (a *app) windowRefused(c echo.Context, d *draftData, err error, keep func(*windowView)) error {
+	fresh, lerr := a.loadDraft(c.Request().Context(), d.C.Slug) // the window as it now is
+	if lerr != nil {
+		return lerr
+	}
+	v, verr := a.windowView(c, fresh)
+	if verr != nil {
+		return verr
+	}
+	keep(&v)
+	if !errors.Is(err, store.ErrConflict) {
+		v.Error = unavailableText
+		return a.render(c, http.StatusServiceUnavailable, "admin_window", "征集时间", v)
+	}
+	if len(v.History) > 0 {
+		v.Conflict = &v.History[0]
+	}
+	return a.render(c, http.StatusConflict, "admin_window", "征集时间(有冲突)", v)
 }
 
 // windowChanged refreshes the cached consultation data and the cached public pages,

@@ -169,6 +169,9 @@ var (
 	errLoginText = "用户名或密码不正确。"
 )
 
+// canDecideRole reports whether a role may decide, bulk-decide, record and publish.
+func canDecideRole(role string) bool { return contains(canDecide, role) }
+
 type loginView struct {
 	Username string
 	Next     string

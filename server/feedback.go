@@ -141,6 +141,11 @@ type feedbackComposeView struct {
 	CanWrite  bool
 	Published bool
 	Saved     bool
+	// Version is the draft's version the form is for; Conflict, on a 409, is the draft
+	// as another officer saved it; Error is a message for the whole form (503).
+	Version  int64
+	Conflict *store.FeedbackDraftState
+	Error    string
 }
 
 // feedbackCompose is where officers write the summary and publish.
@@ -150,11 +155,20 @@ func (a *app) feedbackCompose(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := feedbackComposeView{D: d, CanWrite: sessionFrom(c).User.Role != store.RoleCommittee,
+	v := feedbackComposeView{D: d, CanWrite: canDecideRole(sessionFrom(c).User.Role),
 		Published: c.QueryParam("published") == "1", Saved: c.QueryParam("saved") == "1"}
-	if v.Summary, err = a.store.FeedbackDraft(ctx, d.C.ID); err != nil {
+	st, err := a.store.FeedbackDraftFull(ctx, d.C.ID)
+	if err != nil {
 		return err
 	}
+	v.Summary, v.Version = st.Summary, st.Version
+	return a.renderFeedbackCompose(c, http.StatusOK, v)
+}
+
+func (a *app) renderFeedbackCompose(c echo.Context, status int, v feedbackComposeView) error {
+	ctx := c.Request().Context()
+	d := v.D
+	var err error
 	if v.Reports, err = a.store.FeedbackReports(ctx, d.C.ID); err != nil {
 		return err
 	}
@@ -164,7 +178,7 @@ func (a *app) feedbackCompose(c echo.Context) error {
 	for _, n := range v.Counts {
 		v.Total += n
 	}
-	return a.render(c, http.StatusOK, "admin_feedback", "意见采纳情况", v)
+	return a.render(c, status, "admin_feedback", "意见采纳情况", v)
 }
 
 // feedbackSave stores the summary; with publish=1 it then publishes a new revision.
@@ -174,7 +188,19 @@ func (a *app) feedbackSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.SaveFeedbackDraft(ctx, a.actor(c), d.C.ID, normalizeText(c.FormValue("summary"))); err != nil {
+	summary := normalizeText(c.FormValue("summary"))
+	err = a.store.SaveFeedbackDraftVersion(ctx, a.actor(c), d.C.ID, summary, formVersion(c, "version"))
+	if ce := store.AsConflict(err); ce != nil && ce.Draft != nil {
+		// Another officer saved the draft since this form was shown: keep this text in
+		// the field, show theirs, and let a second click save over it. Nothing is published.
+		v := feedbackComposeView{D: d, CanWrite: true, Summary: summary, Version: ce.Draft.Version, Conflict: ce.Draft}
+		return a.renderFeedbackCompose(c, http.StatusConflict, v)
+	}
+	if a.writeFailed(err) {
+		v := feedbackComposeView{D: d, CanWrite: true, Summary: summary, Version: formVersion(c, "version"), Error: unavailableText}
+		return a.renderFeedbackCompose(c, http.StatusServiceUnavailable, v)
+	}
+	if err != nil {
 		return err
 	}
 	if c.FormValue("publish") != "1" {

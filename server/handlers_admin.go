@@ -101,6 +101,8 @@ type queueView struct {
 	Statuses []string
 	Channels []string
 	Identity []string
+	Mark     int64 // audit mark for bulk decisions made from this page
+	Team     queueTeam
 }
 
 // queue is the triage queue: GET /admin/c/{slug}/comments (search text in q).
@@ -115,6 +117,9 @@ func (a *app) queue(c echo.Context) error {
 	v := queueView{D: d, Filter: f, Query: kept, QS: template.URL(kept.Encode()), Flash: c.QueryParam("done"),
 		CanWrite: sessionFrom(c).User.Role != store.RoleCommittee, Statuses: store.Statuses, Channels: store.Channels, Identity: identities}
 	status := http.StatusOK
+	if v.Mark, err = a.store.AuditMark(ctx); err != nil {
+		return err
+	}
 	v.Rows, v.Next, err = a.store.Queue(ctx, f)
 	if errors.Is(err, store.ErrShortQuery) {
 		v.Error, status = "搜索词至少需要两个字。", http.StatusUnprocessableEntity
@@ -302,6 +307,11 @@ type bulkView struct {
 	Dec    store.Decision
 	Error  string
 	Status string
+	// Mark is the audit mark when the selection was made; Changed, on a 409, are the
+	// comments others decided since; Exclude are those the officer chose to leave alone.
+	Mark    int64
+	Changed []store.Comment
+	Exclude []int64
 }
 
 // bulkDecide applies a decision to the selected comments or to everything the filter
@@ -324,7 +334,12 @@ func (a *app) bulkDecide(c echo.Context) error {
 		}
 	}
 	dec := store.Decision{Status: c.FormValue("status"), Response: normalizeText(c.FormValue("response")), Tags: normalizeLine(c.FormValue("tags"))}
-	v := bulkView{D: d, QS: template.URL(kept.Encode()), Query: kept, IDs: ids, Dec: dec}
+	v := bulkView{D: d, QS: template.URL(kept.Encode()), Query: kept, IDs: ids, Dec: dec, Mark: max(formVersion(c, "mark"), 0)}
+	for _, s := range form["exclude"] {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			v.Exclude = append(v.Exclude, id)
+		}
+	}
 	back := "/admin/c/" + d.C.Slug + "/comments?" + string(v.QS)
 	if c.FormValue("scope") != "filter" && len(ids) == 0 {
 		return c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape("没有选中任何意见。"))
@@ -339,6 +354,9 @@ func (a *app) bulkDecide(c echo.Context) error {
 		v.Count, err = a.store.CountQueue(ctx, f)
 	} else {
 		v.Count = len(ids)
+	}
+	if err == nil {
+		v.Count -= len(v.Exclude)
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrShortQuery) {
@@ -357,7 +375,19 @@ func (a *app) bulkDecide(c echo.Context) error {
 	if err != nil {
 		expect = -1
 	}
-	n, err := a.store.BulkDecide(ctx, a.actor(c), f, ids, dec, expect)
+	n, err := a.store.BulkDecideWith(ctx, a.actor(c), f, ids, dec,
+		store.BulkOptions{Expect: expect, Mark: v.Mark, Overwrite: c.FormValue("overwrite") == "1", Exclude: v.Exclude})
+	var bce *store.BulkConflictError
+	if errors.As(err, &bce) {
+		// Others decided some of these since the selection: nothing was saved. List
+		// them; the officer leaves them alone or decides them too, deliberately.
+		v.Changed = bce.Changed
+		return a.render(c, http.StatusConflict, "admin_bulk", "批量处理(有冲突)", v)
+	}
+	if a.writeFailed(err) {
+		v.Error = unavailableText
+		return a.render(c, http.StatusServiceUnavailable, "admin_bulk", "批量处理", v)
+	}
 	if errors.Is(err, store.ErrChanged) {
 		v.Error = "符合条件的意见数量已经变化,请重新确认。"
 		return a.render(c, http.StatusConflict, "admin_bulk", "批量处理", v)

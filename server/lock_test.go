@@ -88,3 +88,181 @@ func TestDecisionConflictTwoSessions(t *testing.T) {
 		t.Errorf("li's second stale save: %d", resp.StatusCode)
 	}
 }
+
+var markRE = regexp.MustCompile(`name="mark" value="(\d+)"`)
+
+// A bulk decision lists the comments another officer decided after the selection and
+// leaves them alone unless the officer confirms overwriting them.
+func TestBulkDecisionLeavesChangedCommentsAlone(t *testing.T) {
+	e := newOpenEnv(t, "")
+	e.postComments("article-13", "甲:第十三条意见", "乙:第十三条意见", "丙:第十三条意见")
+	li := e.loginAs("li", store.RoleOfficer)
+	chen := e.loginAs("chen", store.RoleOfficer)
+	base := "/admin/c/" + seedSlug + "/comments"
+	_, queue := e.getWith(li, base+"?section=article-13")
+	mark := markRE.FindStringSubmatch(queue)
+	if mark == nil {
+		t.Fatal("no mark on the queue's bulk form")
+	}
+	// chen decides comment 2 while li is making her selection.
+	_, page := e.getWith(chen, base+"/2")
+	cf := decisionForm(t, page)
+	cf.Set("status", store.StatusAdopted)
+	cf.Set("response", "陈:采纳")
+	if resp, _ := e.postWith(chen, base+"/2", cf, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("chen decides: %d", resp.StatusCode)
+	}
+	form := url.Values{"_csrf": {csrfFrom(t, queue)}, "mark": {mark[1]}, "scope": {"selected"}, "ids": {"1", "2", "3"},
+		"status": {store.StatusExplained}, "response": {"李:统一说明"}}
+	resp, body := e.postWith(li, base+"/bulk", form, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="mark" value="`+mark[1]+`"`) {
+		t.Fatalf("confirmation page: %d", resp.StatusCode)
+	}
+	form.Set("confirm", "1")
+	form.Set("expect", "3")
+	resp, body = e.postWith(li, base+"/bulk", form, nil)
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("bulk over a changed comment: %d, want 409", resp.StatusCode)
+	}
+	for _, want := range []string{`id="changed-2"`, "陈:采纳", "chen", `id="bulk-skip-changed"`, `id="bulk-overwrite-all"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("conflict page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `id="changed-1"`) || strings.Contains(body, `id="changed-3"`) {
+		t.Error("unchanged comments listed as changed")
+	}
+	counts, _ := e.store.StatusCounts(context.Background(), 1)
+	if counts[store.StatusExplained] != 0 {
+		t.Fatalf("the refused bulk decision saved something: %v", counts)
+	}
+	// Leave chen's decision alone: the skip form as the page rendered it.
+	skip := formFields(t, body, "bulk-skip")
+	if resp, body := e.postWith(li, base+"/bulk", skip, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("skip changed: %d %.400s", resp.StatusCode, body)
+	}
+	for id, want := range map[int64]string{1: store.StatusExplained, 2: store.StatusAdopted, 3: store.StatusExplained} {
+		if cm, _ := e.store.CommentByID(context.Background(), 1, id); cm.Status != want {
+			t.Errorf("comment %d: %s, want %s", id, cm.Status, want)
+		}
+	}
+	// Overwriting deliberately decides the changed one too.
+	resp, body = e.postWith(li, base+"/bulk", form, nil)
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("second bulk: %d", resp.StatusCode)
+	}
+	over := formFields(t, body, "bulk-overwrite")
+	if resp, _ := e.postWith(li, base+"/bulk", over, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("overwrite: %d", resp.StatusCode)
+	}
+	if cm, _ := e.store.CommentByID(context.Background(), 1, 2); cm.Status != store.StatusExplained || cm.DecidedBy != "li" {
+		t.Errorf("overwrite: %+v", cm)
+	}
+}
+
+var (
+	formRE  = regexp.MustCompile(`(?s)<form[^>]*id="([^"]+)"[^>]*>(.*?)</form>`)
+	inputRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
+
+// formFields returns the hidden fields of the form with that id, as the browser sends them.
+func formFields(t *testing.T, page, id string) url.Values {
+	t.Helper()
+	for _, m := range formRE.FindAllStringSubmatch(page, -1) {
+		if m[1] != id {
+			continue
+		}
+		out := url.Values{}
+		for _, in := range inputRE.FindAllStringSubmatch(m[2], -1) {
+			out.Add(in[1], htmlUnescape(in[2]))
+		}
+		return out
+	}
+	t.Fatalf("no form %q", id)
+	return nil
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&quot;", `"`).Replace(s)
+}
+
+// Two officers editing the feedback report's summary: the later save is refused with
+// the other text shown and the officer's own kept; a second click saves over it.
+func TestFeedbackDraftConflict(t *testing.T) {
+	e := newOpenEnv(t, "")
+	li := e.loginAs("li", store.RoleOfficer)
+	chen := e.loginAs("chen", store.RoleOfficer)
+	path := "/admin/c/" + seedSlug + "/feedback"
+	_, liPage := e.getWith(li, path)
+	_, chenPage := e.getWith(chen, path)
+	lf := decisionForm(t, liPage)
+	lf.Set("summary", "李写的总体情况说明。")
+	if resp, _ := e.postWith(li, path, lf, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("li saves: %d", resp.StatusCode)
+	}
+	cf := decisionForm(t, chenPage)
+	cf.Set("summary", "陈写的总体情况说明。")
+	cf.Set("publish", "1")
+	resp, body := e.postWith(chen, path, cf, nil)
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("chen's stale save: %d, want 409", resp.StatusCode)
+	}
+	for _, want := range []string{"李写的总体情况说明。", ">陈写的总体情况说明。</textarea>", `id="conflict-by">li<`, `id="overwrite"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("conflict page lacks %q", want)
+		}
+	}
+	if reps, _ := e.store.FeedbackReports(context.Background(), 1); len(reps) != 0 {
+		t.Error("a refused save published the report")
+	}
+	st, _ := e.store.FeedbackDraftFull(context.Background(), 1)
+	if st.Summary != "李写的总体情况说明。" {
+		t.Fatalf("li's text replaced: %q", st.Summary)
+	}
+	of := decisionForm(t, body)
+	of.Set("summary", "陈写的总体情况说明。")
+	if resp, _ := e.postWith(chen, path, of, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("overwrite: %d", resp.StatusCode)
+	}
+	if st, _ := e.store.FeedbackDraftFull(context.Background(), 1); st.Summary != "陈写的总体情况说明。" || st.UpdatedBy != "chen" {
+		t.Errorf("overwrite: %+v", st)
+	}
+}
+
+var seenRE = regexp.MustCompile(`name="seen" value="(\d+)"`)
+
+// Two admins changing the window: the later change is refused with the earlier shown.
+func TestWindowEditConflict(t *testing.T) {
+	e := newOpenEnv(t, "")
+	a1 := e.loginAs("root1", store.RoleAdmin)
+	a2 := e.loginAs("root2", store.RoleAdmin)
+	_, p1 := e.getWith(a1, windowPath)
+	_, p2 := e.getWith(a2, windowPath)
+	post := func(c *http.Client, page, closes, reason string) (*http.Response, string) {
+		m := seenRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no seen field on the window form")
+		}
+		return e.postWith(c, windowPath, url.Values{"_csrf": {csrfFrom(t, page)}, "seen": {m[1]},
+			"opens_at": {"2022-12-21T17:24"}, "closes_at": {closes}, "reason": {reason}}, nil)
+	}
+	if resp, _ := post(a1, p1, "2023-02-20T17:00", "root1:延长至二月二十日"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first change: %d", resp.StatusCode)
+	}
+	resp, body := post(a2, p2, "2023-02-28T17:00", "root2:延长至二月底")
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("stale change: %d, want 409", resp.StatusCode)
+	}
+	for _, want := range []string{`id="conflict-by">root1<`, "root1:延长至二月二十日", ">root2:延长至二月底</textarea>", `value="2023-02-28T17:00"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("conflict page lacks %q", want)
+		}
+	}
+	if resp, _ := post(a2, body, "2023-02-28T17:00", "root2:延长至二月底"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deliberate change: %d", resp.StatusCode)
+	}
+	cs, _ := e.store.ConsultationByID(context.Background(), 1)
+	if got := cs.ClosesAt.In(beijing).Format("2006-01-02"); got != "2023-02-28" {
+		t.Errorf("window closes %s", got)
+	}
+}

@@ -85,3 +85,29 @@ func (e *BulkConflictError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrConflict) hold.
 func (e *BulkConflictError) Unwrap() error { return ErrConflict }
+
+const windowMarkSQL = `SELECT COALESCE(MAX(id), 0) FROM audit_log WHERE consultation_id = ? AND action IN ('window', 'section_window')`
+
+// WindowMark identifies the latest change of a consultation's window or of a section's
+// override (the id of its audit entry; 0 before any): the window form carries it.
+func (s *Store) WindowMark(ctx context.Context, consultationID int64) (int64, error) {
+	var id int64
+	if err := s.r.QueryRowContext(ctx, windowMarkSQL, consultationID).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: window mark: %w", err)
+	}
+	return id, nil
+}
+
+func checkWindowMark(ctx context.Context, tx *sql.Tx, consultationID, seen int64) error {
+	if seen < 0 {
+		return nil
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, windowMarkSQL, consultationID).Scan(&id); err != nil {
+		return fmt.Errorf("store: window mark: %w", err)
+	}
+	if id != seen {
+		return fmt.Errorf("store: window of consultation %d: %w", consultationID, ErrConflict)
+	}
+	return nil
+}

@@ -52,6 +52,13 @@ func windowPtrOrNil(t *time.Time) *time.Time {
 // transaction). It refuses an empty reason (ErrReasonRequired) and a window that does
 // not close after it opens.
 func (s *Store) ChangeWindow(ctx context.Context, actor Actor, consultationID int64, opens, closes time.Time, reason string) error {
+	return s.ChangeWindowSeen(ctx, actor, consultationID, opens, closes, reason, -1)
+}
+
+// ChangeWindowSeen is ChangeWindow for a form shown when the latest window change was
+// seen (WindowMark); if the window changed since, nothing is saved and the error
+// wraps ErrConflict. A negative seen skips the check.
+func (s *Store) ChangeWindowSeen(ctx context.Context, actor Actor, consultationID int64, opens, closes time.Time, reason string, seen int64) error {
 	if !closes.After(opens) {
 		return fmt.Errorf("store: window closes before it opens")
 	}
@@ -60,6 +67,9 @@ func (s *Store) ChangeWindow(ctx context.Context, actor Actor, consultationID in
 		return fmt.Errorf("store: change window %d: %w", consultationID, ErrReasonRequired)
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := checkWindowMark(ctx, tx, consultationID, seen); err != nil {
+			return err
+		}
 		var oldOpens, oldCloses int64
 		var slug, oldReason string
 		err := tx.QueryRowContext(ctx, `SELECT slug, opens_at, closes_at, window_reason FROM consultations WHERE id = ?`,
@@ -88,6 +98,11 @@ func (s *Store) ChangeWindow(ctx context.Context, actor Actor, consultationID in
 // keeping the reason. It refuses an empty reason (ErrReasonRequired), a window that
 // does not close after it opens, and an unknown anchor (ErrNotFound).
 func (s *Store) ChangeSectionWindow(ctx context.Context, actor Actor, consultationID int64, anchor string, opens, closes *time.Time, reason string) error {
+	return s.ChangeSectionWindowSeen(ctx, actor, consultationID, anchor, opens, closes, reason, -1)
+}
+
+// ChangeSectionWindowSeen is ChangeSectionWindow with the check of ChangeWindowSeen.
+func (s *Store) ChangeSectionWindowSeen(ctx context.Context, actor Actor, consultationID int64, anchor string, opens, closes *time.Time, reason string, seen int64) error {
 	if opens != nil && closes != nil && !closes.After(*opens) {
 		return fmt.Errorf("store: window closes before it opens")
 	}
@@ -96,6 +111,9 @@ func (s *Store) ChangeSectionWindow(ctx context.Context, actor Actor, consultati
 		return fmt.Errorf("store: section window %s: %w", anchor, ErrReasonRequired)
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := checkWindowMark(ctx, tx, consultationID, seen); err != nil {
+			return err
+		}
 		var oldOpens, oldCloses sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT opens_at, closes_at FROM sections WHERE consultation_id = ? AND anchor = ?`,
 			consultationID, anchor).Scan(&oldOpens, &oldCloses)

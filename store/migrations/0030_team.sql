@@ -78,3 +78,6 @@ CREATE TABLE health_probe (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     at INTEGER NOT NULL
 );
+
+-- The latest window change of a consultation (the window form's version) by index.
+CREATE INDEX audit_consultation_action ON audit_log (consultation_id, action, id);
