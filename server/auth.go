@@ -122,7 +122,9 @@ func (a *app) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil:
 				if now.Sub(sess.LastSeenAt) > time.Minute {
-					if err := a.store.TouchSession(c.Request().Context(), sess.TokenHash, now); err != nil {
+					// Refreshing the idle clock is no one's input: when the database
+					// cannot save it, the request goes on (its own write gets the 503).
+					if err := a.store.TouchSession(c.Request().Context(), sess.TokenHash, now); err != nil && !a.writeFailed(err) {
 						return err
 					}
 				}

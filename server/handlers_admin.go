@@ -459,6 +459,10 @@ func (a *app) recordPost(c echo.Context) error {
 		cm.SectionID = s.ID
 	}
 	saved, _, err := a.store.CreateComment(ctx, cm)
+	if a.writeFailed(err) {
+		return a.render(c, http.StatusServiceUnavailable, "admin_record", "录入意见",
+			recordView{D: d, Form: f, Errors: map[string]string{"form": unavailableText}})
+	}
 	if err != nil {
 		return err
 	}

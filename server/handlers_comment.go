@@ -144,10 +144,16 @@ func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, sta
 	if v.Open && v.CaptchaEnabled {
 		if a.captchaLimit.allow(c.RealIP(), a.now()) {
 			id, err := a.newCaptcha(ctx)
-			if err != nil {
+			switch {
+			case a.writeFailed(err):
+				// The database cannot save a new captcha either: the form still comes
+				// back with the person's text; "换一张" gets one once writes work again.
+				v.CaptchaNote = "验证码暂时无法生成。请稍后点击“换一张”获取新的验证码,再提交。"
+			case err != nil:
 				return err
+			default:
+				v.CaptchaID = id
 			}
-			v.CaptchaID = id
 		} else {
 			v.CaptchaNote = "获取验证码过于频繁,请稍等一分钟后点击“换一张”。"
 			if status == http.StatusOK {
@@ -206,6 +212,9 @@ func (a *app) commentCreate(c echo.Context) error {
 	f.validate(d, reqName, reqContact)
 	if a.cfg.CaptchaEnabled() {
 		ok, err := a.checkCaptcha(ctx, f.CaptchaID, f.CaptchaSolution)
+		if a.writeFailed(err) {
+			return a.renderCommentForm(c, d, f, http.StatusServiceUnavailable, unavailableText)
+		}
 		if err != nil {
 			return err
 		}
@@ -233,6 +242,11 @@ func (a *app) commentCreate(c echo.Context) error {
 		cm.SubmissionKey = newFormKey()
 	}
 	saved, _, err := a.store.CreateComment(context.WithoutCancel(ctx), cm)
+	if a.writeFailed(err) {
+		// Nothing was stored (the transaction rolled back): the same form, the same
+		// form_key, so a retry is still one comment.
+		return a.renderCommentForm(c, d, f, http.StatusServiceUnavailable, unavailableText)
+	}
 	if err != nil {
 		return err
 	}

@@ -75,12 +75,21 @@ func (s *Store) WriteState() WriteHealth {
 	return WriteHealth{Failing: s.health.failing, Since: s.health.since, Err: s.health.lastErr}
 }
 
+// minFreeBytes is the room the database's file system must have before a failed
+// write counts as recovered: enough for a batch of the longest comments with their
+// index entries, and the write-ahead log growing for them.
+const minFreeBytes = 4 << 20
+
 // CheckWrites reports whether writes succeed. While the last write failed it tries one
 // small write of its own (synced like any other), so the state clears as soon as the
-// disk has room again even if no one submits anything.
+// disk has room again even if no one submits anything. A small write can succeed on a
+// full disk (the write-ahead log reuses its space), so it also needs minFreeBytes free.
 func (s *Store) CheckWrites(ctx context.Context) WriteHealth {
 	if st := s.WriteState(); !st.Failing {
 		return st
+	}
+	if free, ok := freeBytes(s.path); ok && free < minFreeBytes {
+		return s.WriteState()
 	}
 	_ = s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO health_probe (id, at) VALUES (1, ?)

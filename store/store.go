@@ -37,6 +37,7 @@ type Store struct {
 	closeOnce     sync.Once
 	stmts         commentStmts
 	health        writeHealth // whether writes fail for the disk or the database (health.go)
+	path          string      // the database file
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -63,7 +64,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{w: w, commentQ: make(chan *commentReq, 4*maxBatch), quit: make(chan struct{}), committerDone: make(chan struct{})}
+	s := &Store{path: abs, w: w, commentQ: make(chan *commentReq, 4*maxBatch), quit: make(chan struct{}), committerDone: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
