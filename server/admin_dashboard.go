@@ -64,6 +64,7 @@ type dashboardView struct {
 	Groups   []groupRow
 
 	StatusChart, IdentityChart, SectionChart, DayChart template.HTML
+	Backlog                                            []store.UnitBacklog // each unit's routed comments (team.go)
 }
 
 // dashboard shows a consultation's numbers: totals, the share triaged, breakdowns by
@@ -81,6 +82,9 @@ func (a *app) dashboard(c echo.Context) error {
 	v := newDashboardView(d, e.stats, e.shownAt, a.now())
 	if age := int(time.Since(e.at) / time.Second); age > 0 {
 		v.Age = age
+	}
+	if v.Backlog, err = a.store.Backlog(ctx, d.C.ID, a.now()); err != nil {
+		return err
 	}
 	return a.render(c, http.StatusOK, "admin_dashboard", "意见统计", v)
 }

@@ -27,7 +27,11 @@ func (e *testEnv) newUser(name, role string) *store.User {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u, err := e.store.CreateUser(context.Background(), store.Actor{Username: "test"}, name, h, role)
+	unit := ""
+	if role == store.RoleDepartment {
+		unit = "测试局" // a department account belongs to a unit
+	}
+	u, err := e.store.CreateUserInUnit(context.Background(), store.Actor{Username: "test"}, name, h, role, unit)
 	if err != nil {
 		e.t.Fatal(err)
 	}

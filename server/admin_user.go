@@ -52,7 +52,7 @@ type userRow struct {
 }
 
 type newUserForm struct {
-	Username, Role string
+	Username, Role, Unit string
 }
 
 type usersView struct {
@@ -117,13 +117,18 @@ func validUsername(s string) bool {
 // userCreate is POST /admin/users: username, role, password, password2.
 func (a *app) userCreate(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := newUserForm{Username: foldWidth(normalizeLine(c.FormValue("username"))), Role: c.FormValue("role")}
+	f := newUserForm{Username: foldWidth(normalizeLine(c.FormValue("username"))), Role: c.FormValue("role"), Unit: normalizeLine(c.FormValue("unit"))}
 	pw, pw2 := c.FormValue("password"), c.FormValue("password2")
 	var val validator
 	val.CheckField(f.Username != "", "username", "请填写用户名。")
 	val.CheckField(validUsername(f.Username), "username", "用户名为 2–32 个字符,只能包含字母、汉字、数字和 . _ -,不能有空格。")
 	val.CheckField(!slices.Contains(reservedUsernames, strings.ToLower(f.Username)), "username", "这个用户名保留给系统使用,请换一个。")
 	val.CheckField(roleLabels[f.Role] != "", "role", "请选择角色。")
+	val.CheckField(f.Role != store.RoleDepartment || f.Unit != "", "unit", "承办单位账户须填写所属单位,如 财政局。")
+	val.CheckField(utf8.RuneCountInString(f.Unit) <= maxUnitRunes, "unit", "单位名称最多 40 个字。")
+	if f.Role != store.RoleDepartment {
+		f.Unit = ""
+	}
 	val.CheckField(utf8.RuneCountInString(pw) >= minPasswordRunes, "password", fmt.Sprintf("密码至少 %d 个字符。", minPasswordRunes))
 	val.CheckField(pw == pw2, "password2", "两次输入的密码不一致。")
 	var u *store.User
@@ -132,7 +137,7 @@ func (a *app) userCreate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		u, err = a.store.CreateUser(ctx, a.actor(c), f.Username, h, f.Role)
+		u, err = a.store.CreateUserInUnit(ctx, a.actor(c), f.Username, h, f.Role, f.Unit)
 		if errors.Is(err, store.ErrExists) {
 			val.CheckField(false, "username", "用户名“"+f.Username+"”已被使用。")
 		} else if err != nil {
@@ -186,6 +191,8 @@ func (a *app) userChange(c echo.Context) error {
 		role = c.FormValue("role")
 		val.CheckField(roleLabels[role] != "", "role", "请选择角色。")
 		val.CheckField(!self || role == store.RoleAdmin, "role", "不能取消自己的管理员角色;请让另一位管理员操作。")
+		val.CheckField((role == store.RoleDepartment) == (u.Role == store.RoleDepartment), "role",
+			"承办单位账户与办公室账户不能互相转换:请为其新建账户,并停用原账户。")
 	case "disable":
 		disabled = true
 		val.CheckField(!self, "status", "不能停用自己的账户。")

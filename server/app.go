@@ -34,6 +34,7 @@ type app struct {
 	captchaLimit *limiter
 	trackLimit   *limiter
 	loginLimit   *limiter
+	presence     presence // who has which comment open (team.go)
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
 }
@@ -110,15 +111,16 @@ func (a *app) routes() http.Handler {
 	adm := e.Group("/admin", csrf, a.loadSession)
 	adm.GET("/login", a.loginForm)
 	adm.POST("/login", a.loginPost)
-	adm.POST("/logout", a.logout, a.requireRole(anyRole...))
-	adm.GET("/password", a.passwordForm, a.requireRole(anyRole...))
-	adm.POST("/password", a.passwordPost, a.requireRole(anyRole...))
-	adm.GET("", a.adminHome, a.requireRole(anyRole...))
-	adm.GET("/c/:slug/comments", a.queue, a.requireRole(anyRole...))
+	adm.POST("/logout", a.logout, a.requireRole(allRoles...))
+	adm.GET("/password", a.passwordForm, a.requireRole(allRoles...))
+	adm.POST("/password", a.passwordPost, a.requireRole(allRoles...))
+	adm.GET("", a.adminHome, a.requireRole(allRoles...))
+	// A department account sees only its unit's comments (scopeFilter, deptMayOpen).
+	adm.GET("/c/:slug/comments", a.queue, a.requireRole(allRoles...))
 	adm.POST("/c/:slug/comments/bulk", a.bulkDecide, a.requireRole(canDecide...))
 	adm.GET("/c/:slug/comments/new", a.recordForm, a.requireRole(canDecide...))
 	adm.POST("/c/:slug/comments/new", a.recordPost, a.requireRole(canDecide...))
-	adm.GET("/c/:slug/comments/:id", a.commentShow, a.requireRole(anyRole...))
+	adm.GET("/c/:slug/comments/:id", a.commentShow, a.requireRole(allRoles...))
 	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
 	a.adminRoutes(adm)
 	a.feedbackRoutes(e, adm)

@@ -15,7 +15,7 @@ import (
 
 // runCommand runs a command-line subcommand:
 //
-//	consult -config FILE user add -role ROLE USERNAME   (password on standard input)
+//	consult -config FILE user add -role ROLE [-unit UNIT] USERNAME   (password on standard input)
 //	consult -config FILE backup PATH
 //	consult -config FILE retention [-after DAYS] [-dry-run]
 func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -32,16 +32,24 @@ func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string
 
 func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
-	role := fs.String("role", "", "admin, officer or committee")
+	role := fs.String("role", "", "admin, officer, committee or department")
+	unit := fs.String("unit", "", "the department's unit (财政局 …); required with -role department, refused otherwise")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: user add -role ROLE USERNAME (the password is read from standard input)")
+		return errors.New("usage: user add -role ROLE [-unit UNIT] USERNAME (the password is read from standard input)")
 	}
 	name := strings.TrimSpace(fs.Arg(0))
 	if !contains(store.Roles, *role) {
 		return fmt.Errorf("-role: want one of %s", strings.Join(store.Roles, ", "))
+	}
+	*unit = strings.TrimSpace(*unit)
+	if (*role == store.RoleDepartment) != (*unit != "") {
+		return errors.New("-unit: give the unit (e.g. -unit 财政局) with -role department, and only then")
+	}
+	if utf8.RuneCountInString(*unit) > maxUnitRunes {
+		return fmt.Errorf("-unit: at most %d characters", maxUnitRunes)
 	}
 	if name == "" || utf8.RuneCountInString(name) > 64 || strings.ContainsAny(name, " \t\r\n") {
 		return errors.New("USERNAME: 1 to 64 characters without spaces")
@@ -58,11 +66,15 @@ func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 	if err != nil {
 		return err
 	}
-	if _, err := st.CreateUser(ctx, store.Actor{Username: "command-line"}, name, h, *role); err != nil {
+	if _, err := st.CreateUserInUnit(ctx, store.Actor{Username: "command-line"}, name, h, *role, *unit); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return fmt.Errorf("user %q already exists", name)
 		}
 		return err
+	}
+	if *unit != "" {
+		fmt.Fprintf(stdout, "user %s added with role %s, unit %s\n", name, *role, *unit)
+		return nil
 	}
 	fmt.Fprintf(stdout, "user %s added with role %s\n", name, *role)
 	return nil

@@ -83,7 +83,7 @@ var (
 
 // exportRoutes adds the workbook download, for every workspace role.
 func (a *app) exportRoutes(g *echo.Group) {
-	g.GET("/c/:slug/export.xlsx", a.exportXLSX, a.requireRole(anyRole...))
+	g.GET("/c/:slug/export.xlsx", a.exportXLSX, a.requireRole(allRoles...))
 }
 
 // exportUnmasked reports whether a role's workbooks show phone numbers and e-mail
@@ -117,6 +117,7 @@ func (a *app) exportXLSX(c echo.Context) error {
 		return err
 	}
 	f, kept := queueFilter(d, c.QueryParam)
+	a.scopeFilter(c, &f) // a department downloads its own unit's items only
 	f.Collapse = c.QueryParam("collapse") == "1" // the queue collapses by default; a workbook does not
 	if c.QueryParam("sort") == "" {
 		f.Sort = "document" // a committee reads comments article by article, in the draft's order

@@ -45,7 +45,8 @@ func (a *app) adminHome(c echo.Context) error {
 }
 
 // queueParams are the queue's filter fields as they appear in the URL.
-var queueParams = []string{"section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort"}
+var queueParams = []string{"section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort",
+	"unit", "route", "overdue", "assigned"}
 
 // queueFilter reads the queue's filter from query or form values.
 func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.Values) {
@@ -85,6 +86,7 @@ func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.
 	if v := kept.Get("sort"); v == "old" || v == "group" {
 		f.Sort = v
 	}
+	teamFilter(&f, kept)
 	return f, kept
 }
 
@@ -113,9 +115,10 @@ func (a *app) queue(c echo.Context) error {
 		return err
 	}
 	f, kept := queueFilter(d, c.QueryParam)
+	a.scopeFilter(c, &f)
 	f.Cursor = c.QueryParam("cursor")
 	v := queueView{D: d, Filter: f, Query: kept, QS: template.URL(kept.Encode()), Flash: c.QueryParam("done"),
-		CanWrite: sessionFrom(c).User.Role != store.RoleCommittee, Statuses: store.Statuses, Channels: store.Channels, Identity: identities}
+		CanWrite: canDecideRole(sessionFrom(c).User.Role), Statuses: store.Statuses, Channels: store.Channels, Identity: identities}
 	status := http.StatusOK
 	if v.Mark, err = a.store.AuditMark(ctx); err != nil {
 		return err
@@ -127,6 +130,9 @@ func (a *app) queue(c echo.Context) error {
 		if strings.HasPrefix(err.Error(), "store: bad cursor") {
 			return echo.NewHTTPError(http.StatusBadRequest, "分页参数有误。")
 		}
+		return err
+	}
+	if v.Team, err = a.queueTeamFor(c, v.Rows); err != nil {
 		return err
 	}
 	return a.render(c, status, "admin_queue", "意见处理", v)
@@ -167,6 +173,9 @@ func (a *app) commentFor(c echo.Context) (*draftData, *store.Comment, error) {
 		return nil, nil, echo.ErrNotFound
 	}
 	cm, err := a.store.CommentByID(ctx, d.C.ID, id)
+	if err == nil {
+		err = a.deptMayOpen(c, cm)
+	}
 	return d, cm, err
 }
 
@@ -204,6 +213,7 @@ func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (comm
 	if c.Request().Method == http.MethodPost {
 		f, kept = queueFilter(d, func(k string) string { return c.FormValue("q_" + k) })
 	}
+	a.scopeFilter(c, &f)
 	v.QS = template.URL(kept.Encode())
 	var err error
 	if v.Group, err = a.store.GroupSize(ctx, cm.GroupID); err != nil {
@@ -324,6 +334,7 @@ func (a *app) bulkDecide(c echo.Context) error {
 		return err
 	}
 	f, kept := queueFilter(d, func(k string) string { return c.FormValue("q_" + k) })
+	a.scopeFilter(c, &f)
 	form, _ := c.FormParams()
 	var ids []int64
 	if c.FormValue("scope") != "filter" {

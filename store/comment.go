@@ -167,7 +167,10 @@ func (s *Store) commitBatch(batch []*commentReq) {
 				ids = append(ids, c.ID)
 			}
 		}
-		return indexComments(ctx, tx, ids)
+		if err := indexComments(ctx, tx, ids); err != nil {
+			return err
+		}
+		return applyRouteRules(ctx, tx, ids) // standing routing rules (store/routing.go)
 	})
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {

@@ -45,7 +45,7 @@ func (s *Store) AuditMark(ctx context.Context) (int64, error) {
 }
 
 // decisionActions are the audit actions that change a comment's decision.
-var decisionActions = []string{"decide", "decide_group", "bulk_item", "route_accept"}
+var decisionActions = []string{"decide", "decide_group", "bulk_item"}
 
 // decidedSince returns which of ids were decided (by anyone) after the audit entry mark.
 func decidedSince(ctx context.Context, tx *sql.Tx, mark int64, ids []int64) (map[int64]bool, error) {

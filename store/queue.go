@@ -52,6 +52,12 @@ type QueueFilter struct {
 	Sort           string // "new" (default), "old", "group" (largest groups first)
 	Cursor         string // opaque position from the previous page
 	Limit          int
+	// Team triage (store/routing.go): the unit routed to, the routing state (RouteNone
+	// for 未交办), only overdue routings (due before OverdueAt), the officer assigned.
+	Unit       string
+	Route      string
+	OverdueAt  time.Time
+	AssignedTo string
 }
 
 // QueueRow is a comment in the queue with its duplicate group's size.
@@ -86,7 +92,8 @@ func (s *Store) queueWhere(ctx context.Context, f QueueFilter) (string, []any, e
 // (one row per group aside).
 func (f QueueFilter) narrowed() bool {
 	return f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
-		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != ""
+		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != "" ||
+		f.Unit != "" || f.Route != "" || !f.OverdueAt.IsZero() || f.AssignedTo != ""
 }
 
 // queueConds are the conditions of every filter field but the search text, on the
@@ -129,6 +136,7 @@ func queueConds(f QueueFilter) ([]string, []any) {
 		add("(' ' || c.tags || ' ') LIKE ?", "% "+escapeLike(f.Tag)+" %")
 		conds[len(conds)-1] += ` ESCAPE '\'`
 	}
+	conds, args = teamConds(f, conds, args)
 	return conds, args
 }
 
