@@ -117,7 +117,8 @@ func (a *app) exportXLSX(c echo.Context) error {
 		return err
 	}
 	f, kept := queueFilter(d, c.QueryParam)
-	a.scopeFilter(c, &f)                         // a department downloads its own unit's items only
+	// A department downloads its own unit's items only.
+	a.scopeFilter(c, &f)
 	f.Collapse = c.QueryParam("collapse") == "1" // the queue collapses by default; a workbook does not
 	if c.QueryParam("sort") == "" {
 		f.Sort = "document" // a committee reads comments article by article, in the draft's order
