@@ -69,9 +69,11 @@ type sheetLayout struct {
 var (
 	detailLayout = sheetLayout{Name: sheetDetail,
 		Header: []string{"序号", "受理编号", "提交时间", "章", "条款", "条款标题", "意见内容", "提交人", "身份", "单位",
-			"联系电话", "电子邮箱", "渠道", "处理状态", "处理意见/理由", "重复组", "标签", "处理人", "处理时间"},
-		Widths: []float64{7, 17, 17, 20, 11, 20, 60, 10, 9, 18, 14, 22, 10, 10, 40, 16, 12, 10, 17},
-		Kinds:  map[int]colKind{3: dateCol, 7: wrapCol, 10: wrapCol, 15: wrapCol, 19: dateCol},
+			"联系电话", "电子邮箱", "渠道", "处理状态", "处理意见/理由", "重复组", "标签", "处理人", "处理时间",
+			// Routing to the responsible units (交办), appended so earlier columns keep their places.
+			"承办单位", "交办状态", "办理期限", "承办单位拟处理意见"},
+		Widths: []float64{7, 17, 17, 20, 11, 20, 60, 10, 9, 18, 14, 22, 10, 10, 40, 16, 12, 10, 17, 12, 12, 17, 40},
+		Kinds:  map[int]colKind{3: dateCol, 7: wrapCol, 10: wrapCol, 15: wrapCol, 19: dateCol, 22: dateCol, 23: wrapCol},
 	}
 	feedbackLayout = sheetLayout{Name: sheetFeedback,
 		Header: []string{"序号", "条款", "提出者", "意见内容", "意见条数", "采纳情况", "理由"},
@@ -586,6 +588,11 @@ func (b *builder) writeDetail(ctx context.Context, sw *excelize.StreamWriter) (i
 			}
 			n++
 			b.detailRow(row, n, c, sizes[c.GroupID])
+			r, err := b.x.RoutingOf(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			b.routingCells(row, r)
 			return nil
 		})
 	}, sheetWriter(sw, b.spilled))
@@ -639,6 +646,32 @@ func (b *builder) detailRow(row []any, n int, c *store.Comment, groupSize int) {
 	row[16] = b.text(c.Tags)
 	row[17] = b.text(c.DecidedBy)
 	row[18] = decided
+}
+
+// routingCells fills the 交办 columns of a 意见明细 row: unit, state (with 逾期 when
+// the unit's answer is late at the export's time), due date, the unit's proposal.
+func (b *builder) routingCells(row []any, r *store.Routing) {
+	const first = 19
+	row[first], row[first+1], row[first+2], row[first+3] = nil, b.text(store.RouteLabels[store.RouteNone]), nil, nil
+	if r == nil {
+		return
+	}
+	state := store.RouteLabels[r.State]
+	if r.Overdue(b.job.Now) {
+		state += "(逾期)"
+	}
+	row[first] = b.text(r.Unit)
+	row[first+1] = b.text(state)
+	if !r.DueAt.IsZero() {
+		row[first+2] = r.DueAt.In(beijing)
+	}
+	if r.ProposedStatus != "" {
+		p := statusText(r.ProposedStatus)
+		if r.ProposedResponse != "" {
+			p += ":" + r.ProposedResponse
+		}
+		row[first+3] = b.text(p)
+	}
 }
 
 func statusText(s string) string {

@@ -280,3 +280,78 @@ func TestAssignmentAndPresence(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// The committee workbook carries each comment's unit, routing state, due date and the
+// unit's proposal; a unit downloads its own items only, with contact data masked.
+func TestExportRoutingColumnsAndDepartmentDownload(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	e.postComments("article-13", "第十三条:财政意见甲。", "第十三条:财政意见乙。")
+	e.postComments("article-17", "第十七条:人社意见。")
+	e.postComments("article-3", "第三条:未交办的意见。")
+	officer := e.loginAs("li", store.RoleOfficer)
+	cz := e.addUser("-role", "department", "-unit", "财政局", "caizheng")
+	due := time.Date(2023, 1, 20, 23, 59, 59, 0, beijing)
+	if _, err := e.store.Route(ctx, store.Actor{Username: "li"}, 1, []int64{1, 2}, "财政局", due); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Route(ctx, store.Actor{Username: "li"}, 1, []int64{3}, "人社局", time.Date(2023, 1, 1, 0, 0, 0, 0, beijing)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.ProposeAnswer(ctx, store.Actor{Username: "caizheng"}, 1, 1, "财政局",
+		store.Decision{Status: store.StatusAdopted, Response: "拟采纳,公开资金使用。"}, -1); err != nil {
+		t.Fatal(err)
+	}
+	col := func(header []string, name string) int {
+		for i, h := range header {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %s in %v", name, header)
+		return -1
+	}
+	_, _, f := e.download(officer, "?sort=old")
+	rows := sheetRows(t, f, sheetDetail)
+	h := rows[0]
+	unit, state, dueCol, prop, phone := col(h, "承办单位"), col(h, "交办状态"), col(h, "办理期限"), col(h, "承办单位拟处理意见"), col(h, "联系电话")
+	if len(rows) != 5 {
+		t.Fatalf("officer's workbook: %d rows", len(rows))
+	}
+	cell := func(r []string, i int) string {
+		if i < len(r) {
+			return r[i]
+		}
+		return ""
+	}
+	want := [][]string{
+		{"财政局", "已回复待审", "2023-01-20 23:59", "采纳:拟采纳,公开资金使用。"},
+		{"财政局", "待回复", "2023-01-20 23:59", ""},
+		{"人社局", "待回复(逾期)", "2023-01-01 00:00", ""},
+		{"", "未交办", "", ""},
+	}
+	for i, w := range want {
+		r := rows[i+1]
+		got := []string{cell(r, unit), cell(r, state), cell(r, dueCol), cell(r, prop)}
+		if strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("row %d: %q, want %q", i+1, got, w)
+		}
+	}
+	if cell(rows[1], phone) != "13830463501" {
+		t.Errorf("officer's workbook masks the phone: %q", cell(rows[1], phone))
+	}
+	// The department's download: its own two items, contact data masked.
+	resp, _, f := e.download(cz, "?unit=人社局")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("department download: %d", resp.StatusCode)
+	}
+	rows = sheetRows(t, f, sheetDetail)
+	if len(rows) != 3 {
+		t.Fatalf("department workbook has %d rows, want its 2 items and the header", len(rows))
+	}
+	for _, r := range rows[1:] {
+		if cell(r, unit) != "财政局" || strings.Contains(strings.Join(r, " "), "13830463501") {
+			t.Errorf("department workbook row: %q", r)
+		}
+	}
+}

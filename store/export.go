@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 )
 
 // ExportReader reads a consultation's comments for a download from one snapshot of
@@ -14,6 +15,10 @@ import (
 type ExportReader struct {
 	s  *Store
 	tx *sql.Tx
+
+	routeOnce sync.Once // RoutingOf's statement (store/routing.go)
+	routeStmt *sql.Stmt
+	routeErr  error
 }
 
 // BeginExport opens a read snapshot. Close it when done: it holds one connection of

@@ -483,3 +483,23 @@ func teamConds(f QueueFilter, conds []string, args []any) ([]string, []any) {
 	}
 	return conds, args
 }
+
+// RoutingOf returns a comment's routing as of the export's snapshot, or nil when it
+// was never routed. Workbooks call it row by row (a primary-key look-up) rather than
+// holding every routing in memory.
+func (x *ExportReader) RoutingOf(ctx context.Context, commentID int64) (*Routing, error) {
+	x.routeOnce.Do(func() {
+		x.routeStmt, x.routeErr = x.tx.PrepareContext(ctx, `SELECT `+routingColumns+` FROM routings WHERE comment_id = ?`)
+	})
+	if x.routeErr != nil {
+		return nil, fmt.Errorf("store: routing of %d: %w", commentID, x.routeErr)
+	}
+	r, err := scanRouting(x.routeStmt.QueryRowContext(ctx, commentID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: routing of %d: %w", commentID, err)
+	}
+	return r, nil
+}
