@@ -125,6 +125,7 @@ func TestDiskFullRefusesCommentsAndKeepsText(t *testing.T) {
 	officer := e.loginAs("chen", store.RoleOfficer)
 	_, commentPage := e.getWith(officer, "/admin/c/"+seedSlug+"/comments/1")
 	_, recordPage := e.getWith(officer, "/admin/c/"+seedSlug+"/comments/new")
+	_, feedbackPage := e.getWith(officer, "/admin/c/"+seedSlug+"/feedback")
 
 	filler := fillDisk(t, mnt)
 	refused := -1
@@ -164,6 +165,12 @@ func TestDiskFullRefusesCommentsAndKeepsText(t *testing.T) {
 	resp, body = e.postWith(officer, "/admin/c/"+seedSlug+"/comments/new", rf, nil)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, rf.Get("body")) || !strings.Contains(body, unavailableText) {
 		t.Errorf("recording a letter on a full disk: %d", resp.StatusCode)
+	}
+	ff := decisionForm(t, feedbackPage)
+	ff.Set("summary", longBody(97, 4000))
+	resp, body = e.postWith(officer, "/admin/c/"+seedSlug+"/feedback", ff, nil)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, ff.Get("summary")) || !strings.Contains(body, unavailableText) {
+		t.Errorf("feedback draft on a full disk: %d", resp.StatusCode)
 	}
 	// Still full: still failing, and another try is refused the same way.
 	if resp, _ := e.submit(forms[refused], nil); resp.StatusCode != http.StatusServiceUnavailable {
