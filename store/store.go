@@ -57,6 +57,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
+	// Deleted and moved content is overwritten with zeros, so erased contact data
+	// (retention) leaves no remnant in the free space of a page, whatever the layout.
+	wq.Set("_secure_delete", "on")
 	w, err := sql.Open("sqlite3", "file:"+abs+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -124,7 +127,7 @@ func (s *Store) checkFTS5(ctx context.Context) error {
 // that the DSN keys were not silently ignored.
 func (s *Store) Pragmas(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
-	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only"} {
+	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only", "secure_delete"} {
 		var v string
 		if err := s.w.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
 			return nil, fmt.Errorf("store: pragma %s: %w", p, err)
