@@ -469,16 +469,12 @@ func (a *app) recordPost(c echo.Context) error {
 	if s := d.Section(f.Section); s != nil {
 		cm.SectionID = s.ID
 	}
-	saved, _, err := a.store.CreateComment(ctx, cm)
+	saved, err := a.store.RecordComment(ctx, a.actor(c), cm, map[string]any{"channel": f.Channel, "received_on": f.ReceivedOn, "late": cm.Late})
 	if a.writeFailed(err) {
 		return a.render(c, http.StatusServiceUnavailable, "admin_record", "录入意见",
 			recordView{D: d, Form: f, Errors: map[string]string{"form": unavailableText}})
 	}
 	if err != nil {
-		return err
-	}
-	if err := a.store.Audit(ctx, a.actor(c), store.AuditEntry{Action: "record", ConsultationID: d.C.ID,
-		Target: fmt.Sprintf("comment:%d", saved.ID), After: map[string]any{"channel": f.Channel, "received_on": f.ReceivedOn, "late": cm.Late}}); err != nil {
 		return err
 	}
 	a.gen.Add(1)
