@@ -25,6 +25,11 @@ func init() {
 	funcs["routeLabel"] = func(s string) string { return store.RouteLabels[s] }
 	funcs["routeStates"] = func() []string { return store.RouteStates }
 	roleLabels[store.RoleDepartment] = "承办单位"
+	auditActions = append(auditActions, []auditAction{
+		{"route", "交办"}, {"route_auto", "按规则自动交办"}, {"route_rule", "设置交办规则"}, {"route_rule_delete", "删除交办规则"},
+		{"route_answer", "承办单位提交拟处理意见"}, {"route_accept", "采纳承办单位意见"}, {"route_return", "退回承办单位"},
+		{"assign", "指派"},
+	}...)
 	funcs["bjday"] = func(t time.Time) string { return t.In(beijing).Format("2006-01-02") }
 	// team passes the comment page's view and the CSRF token to the team panel.
 	funcs["team"] = func(v commentView, csrf string) map[string]any { return map[string]any{"V": v, "CSRF": csrf} }
