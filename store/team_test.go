@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -89,4 +90,108 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The routing workflow's rules: versions guard every step, an accepted item is closed,
+// re-routing clears an old proposal, the backlog counts by unit and state.
+func TestRoutingWorkflowRules(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	cid, err := s.CreateConsultation(ctx, &Consultation{Slug: "x", Title: "x", OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(time.Hour)}, sampleSections())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := 0; i < 3; i++ {
+		c, _, err := s.CreateComment(ctx, &Comment{ConsultationID: cid, SectionAnchor: "article-1", Body: fmt.Sprintf("意见%d号内容", i), ConsentedAt: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	li, cz := Actor{Username: "li"}, Actor{Username: "cz"}
+	if _, err := s.Route(ctx, li, cid, ids, "  ", time.Time{}); !errors.Is(err, ErrNoUnit) {
+		t.Errorf("empty unit: %v", err)
+	}
+	if n, err := s.Route(ctx, li, cid, ids, "财政局", now.Add(-time.Minute)); err != nil || n != 3 {
+		t.Fatalf("route: %d %v", n, err)
+	}
+	r, _ := s.RoutingFor(ctx, ids[0])
+	if !r.Overdue(now) || r.Version != 0 {
+		t.Errorf("routing: %+v", r)
+	}
+	// Another unit cannot answer; a stale version is a conflict; pending is no proposal.
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[0], "人社局", Decision{Status: StatusAdopted}, -1); !errors.Is(err, ErrNotRouted) {
+		t.Errorf("other unit: %v", err)
+	}
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[0], "财政局", Decision{Status: StatusAdopted}, 5); !errors.Is(err, ErrConflict) {
+		t.Errorf("stale version: %v", err)
+	}
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[0], "财政局", Decision{Status: StatusPending}, 0); !errors.Is(err, ErrBadStatus) {
+		t.Errorf("pending proposal: %v", err)
+	}
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[0], "财政局", Decision{Status: StatusExplained, Response: "已有规定"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = s.RoutingFor(ctx, ids[0])
+	if r.State != RouteAnswered || r.Overdue(now) || r.Version != 1 {
+		t.Errorf("after the proposal: %+v", r)
+	}
+	// The unit revises its proposal: the officer's review of version 1 is now stale.
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[0], "财政局", Decision{Status: StatusAdopted, Response: "采纳"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AcceptAnswer(ctx, li, cid, ids[0], 1); !errors.Is(err, ErrConflict) {
+		t.Errorf("accepting a revised proposal unseen: %v", err)
+	}
+	if err := s.AcceptAnswer(ctx, li, cid, ids[0], 2); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.CommentByID(ctx, cid, ids[0]); c.Status != StatusAdopted || c.Response != "采纳" || c.Version != 1 {
+		t.Errorf("accepted: %+v", c)
+	}
+	// Closed: not re-routed, no more proposals.
+	if n, _ := s.Route(ctx, li, cid, ids[:1], "人社局", time.Time{}); n != 0 {
+		t.Errorf("an accepted item was re-routed")
+	}
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[0], "财政局", Decision{Status: StatusAdopted}, -1); !errors.Is(err, ErrNotRouted) {
+		t.Errorf("proposal on an accepted item: %v", err)
+	}
+	// Returned, then re-routed elsewhere: the old proposal and note are gone.
+	if err := s.ProposeAnswer(ctx, cz, cid, ids[1], "财政局", Decision{Status: StatusAdopted, Response: "甲"}, -1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReturnAnswer(ctx, li, cid, ids[1], -1, " "); !errors.Is(err, ErrReasonRequired) {
+		t.Errorf("return without a note: %v", err)
+	}
+	if err := s.ReturnAnswer(ctx, li, cid, ids[1], -1, "请补充依据"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Route(ctx, li, cid, ids[1:2], "人社局", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.RoutingFor(ctx, ids[1]); r.Unit != "人社局" || r.State != RouteRouted || r.ProposedStatus != "" || r.ReturnNote != "" {
+		t.Errorf("re-routed: %+v", r)
+	}
+	b, err := s.Backlog(ctx, cid, now)
+	if err != nil || len(b) != 2 {
+		t.Fatalf("backlog: %+v %v", b, err)
+	}
+	if b[0].Unit != "人社局" || b[0].Open != 1 || b[0].Overdue != 0 || b[1].Unit != "财政局" || b[1].Counts[RouteAccepted] != 1 || b[1].Overdue != 1 {
+		t.Errorf("backlog: %+v", b)
+	}
+	// Queue filters.
+	for _, tc := range []struct {
+		f    QueueFilter
+		want int
+	}{
+		{QueueFilter{Unit: "财政局"}, 2}, {QueueFilter{Route: RouteNone}, 0}, {QueueFilter{Route: RouteAccepted}, 1},
+		{QueueFilter{OverdueAt: now}, 1}, {QueueFilter{Unit: "人社局", Route: RouteRouted}, 1},
+	} {
+		tc.f.ConsultationID = cid
+		if n, err := s.CountQueue(ctx, tc.f); err != nil || n != tc.want {
+			t.Errorf("%+v: %d %v, want %d", tc.f, n, err, tc.want)
+		}
+	}
 }
