@@ -434,6 +434,16 @@ var commentBenchKinds = []commentBenchKind{
 		p := newCommentBenchPortal(tb)
 		return commentBenchTarget{base: p.srv.URL, portal: p, count: func() int { return p.count(tb) }}
 	}},
+	// The portal with a standing routing rule on the section every comment is about, so
+	// each comment is also routed (a routing row and an audit entry) as it is stored.
+	{name: "portal-routed", location: "/c/" + seedSlug + "/receipt/", start: func(tb testing.TB) commentBenchTarget {
+		p := newCommentBenchPortal(tb)
+		if _, err := p.store.SetRouteRule(context.Background(), store.Actor{Username: "bench"},
+			store.RouteRule{ConsultationID: p.consultationID, SectionAnchor: "general", Unit: "财政局", DueDays: 10}); err != nil {
+			tb.Fatal(err)
+		}
+		return commentBenchTarget{base: p.srv.URL, portal: p, count: func() int { return p.count(tb) }}
+	}},
 }
 
 // commentBenchClients opens conns clients on base, each with its connection open
@@ -497,6 +507,11 @@ func TestCommentBenchSetup(t *testing.T) {
 						}
 						if cm.Body != normalizeText(body) || cm.Phone != "13830463501" || cm.Name != "张三" || cm.SectionAnchor != "general" {
 							t.Fatalf("stored %+v", cm)
+						}
+						if k.name == "portal-routed" {
+							if r, err := tg.portal.store.RoutingFor(context.Background(), cm.ID); err != nil || r.Unit != "财政局" {
+								t.Fatalf("not routed by the rule: %+v %v", r, err)
+							}
 						}
 					}
 				}
