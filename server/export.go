@@ -941,6 +941,7 @@ func filterText(d *draftData, f store.QueueFilter) string {
 	if f.Q != "" {
 		parts = append(parts, "包含:“"+f.Q+"”")
 	}
+	parts = append(parts, teamFilterText(f)...)
 	if f.Collapse {
 		parts = append(parts, "意见明细中相同或相似意见只列第一条")
 	}
@@ -963,7 +964,8 @@ func filterText(d *draftData, f store.QueueFilter) string {
 // filtered reports whether a filter leaves comments out (an order alone does not).
 func filtered(f store.QueueFilter) bool {
 	return f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
-		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != "" || f.Q != "" || f.Collapse
+		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != "" || f.Q != "" || f.Collapse ||
+		f.Unit != "" || f.Route != "" || !f.OverdueAt.IsZero() || f.AssignedTo != ""
 }
 
 // writeSummary fills 汇总 (a small sheet, written cell by cell) from the totals.

@@ -508,3 +508,21 @@ func (p *presence) others(id int64, user string, now time.Time) []string {
 	sort.Strings(out)
 	return out
 }
+
+// teamFilterText describes the routing and assignment filters for a workbook's 汇总.
+func teamFilterText(f store.QueueFilter) []string {
+	var parts []string
+	if f.Unit != "" {
+		parts = append(parts, "承办单位:"+f.Unit)
+	}
+	if f.Route != "" {
+		parts = append(parts, "交办状态:"+store.RouteLabels[f.Route])
+	}
+	if !f.OverdueAt.IsZero() {
+		parts = append(parts, "逾期未回复")
+	}
+	if f.AssignedTo != "" {
+		parts = append(parts, "指派给:"+f.AssignedTo)
+	}
+	return parts
+}

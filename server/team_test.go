@@ -354,4 +354,7 @@ func TestExportRoutingColumnsAndDepartmentDownload(t *testing.T) {
 			t.Errorf("department workbook row: %q", r)
 		}
 	}
+	if r := rowByLabel(sheetRows(t, f, sheetSummary), "导出范围"); r == nil || !strings.Contains(r[1], "承办单位:财政局") {
+		t.Errorf("the workbook does not say it holds 财政局's items only: %q", r)
+	}
 }

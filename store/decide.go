@@ -195,7 +195,7 @@ var ErrChanged = errors.New("store: the selection changed since it was confirmed
 func filterSummary(f QueueFilter) map[string]any {
 	m := map[string]any{}
 	for k, v := range map[string]string{"section": f.Section, "status": f.Status, "identity": f.Identity, "channel": f.Channel,
-		"has_response": f.HasResponse, "tag": f.Tag, "q": f.Q} {
+		"has_response": f.HasResponse, "tag": f.Tag, "q": f.Q, "unit": f.Unit, "route": f.Route, "assigned": f.AssignedTo} {
 		if v != "" {
 			m[k] = v
 		}
