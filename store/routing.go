@@ -256,41 +256,29 @@ func (s *Store) RouteRules(ctx context.Context, consultationID int64) ([]RouteRu
 }
 
 // applyRouteRules routes newly stored comments by the standing rules of their
-// sections, in the transaction that stores them (the group committer's). It costs one
-// indexed look-up per batch when there are no rules.
+// sections, in the transaction that stores them (the group committer's): two
+// statements per batch whatever its size, the second only when a rule matched.
 func applyRouteRules(ctx context.Context, tx *sql.Tx, ids []any) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.consultation_id, r.unit, r.due_days FROM comments c
-		JOIN route_rules r ON r.consultation_id = c.consultation_id AND r.section_anchor = c.section_anchor
-		WHERE c.id IN (?`+strings.Repeat(",?", len(ids)-1)+`)`, ids...)
+	now := time.Now().Unix()
+	in := `(?` + strings.Repeat(",?", len(ids)-1) + `)`
+	from := ` FROM comments c JOIN route_rules r ON r.consultation_id = c.consultation_id AND r.section_anchor = c.section_anchor
+		WHERE c.id IN ` + in
+	due := `CASE WHEN r.due_days > 0 THEN ? + r.due_days * 86400 ELSE 0 END`
+	res, err := tx.ExecContext(ctx, `INSERT INTO routings (comment_id, consultation_id, unit, state, due_at, routed_by, routed_at)
+		SELECT c.id, c.consultation_id, r.unit, 'routed', `+due+`, 'system', ?`+from, append([]any{now, now}, ids...)...)
 	if err != nil {
-		return fmt.Errorf("store: route rules: %w", err)
+		return fmt.Errorf("store: route by rules: %w", err)
 	}
-	type hit struct {
-		id, cid int64
-		unit    string
-		days    int
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
 	}
-	var hits []hit
-	for rows.Next() {
-		var h hit
-		if err := rows.Scan(&h.id, &h.cid, &h.unit, &h.days); err != nil {
-			rows.Close()
-			return err
-		}
-		hits = append(hits, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	now := time.Now()
-	for _, h := range hits {
-		if _, err := routeIDs(ctx, tx, Actor{Username: "system"}, h.cid, []int64{h.id}, h.unit, dueFrom(now, h.days), "route_auto"); err != nil {
-			return err
-		}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, user_id, username, ip, action, consultation_id, target, before, after)
+		SELECT ?, 0, 'system', '', 'route_auto', c.consultation_id, 'comment:' || c.id, '',
+		json_object('due_at', `+due+`, 'unit', r.unit)`+from, append([]any{now, now}, ids...)...); err != nil {
+		return fmt.Errorf("store: audit route by rules: %w", err)
 	}
 	return nil
 }
