@@ -60,6 +60,12 @@ func TestBrowserDecisionConflict(t *testing.T) {
 	if cm, _ := e.store.CommentByID(context.Background(), 1, 1); cm.DecidedBy != "li" {
 		t.Fatalf("chen's stale save replaced li's: %+v", cm)
 	}
+	// The save-and-next shortcut does not save over li's decision; it only focuses the button.
+	browserDo(t, chen, "Ctrl+Enter on the conflict page", chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	browserWait(t, chen, `document.activeElement && document.activeElement.id === 'overwrite'`)
+	if cm, _ := e.store.CommentByID(context.Background(), 1, 1); cm.DecidedBy != "li" {
+		t.Fatalf("the shortcut saved over li's decision: %+v", cm)
+	}
 	browserDo(t, chen, "save over it", chromedp.Click(chromedp.CSS("#overwrite")))
 	browserWait(t, chen, `!!document.getElementById('saved')`)
 	if cm, _ := e.store.CommentByID(context.Background(), 1, 1); cm.DecidedBy != "chen" || cm.Status != store.StatusRejected || cm.Note != "陈的备注" {

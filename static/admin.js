@@ -24,6 +24,10 @@
   document.addEventListener("keydown", function (ev) {
     if (decide && ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
       ev.preventDefault();
+      // After a conflict, saving over another officer's decision takes a deliberate
+      // click: the shortcut only moves the focus to that button.
+      var over = document.getElementById("overwrite");
+      if (over) { over.focus(); return; }
       decide.requestSubmit ? decide.requestSubmit(document.getElementById("save-next")) : decide.submit();
       return;
     }
