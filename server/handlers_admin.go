@@ -281,6 +281,9 @@ func (a *app) commentDecide(c echo.Context) error {
 			return verr
 		}
 		v.Form, v.Whole = dec, whole
+		if seen := formVersion(c, "version"); seen >= 0 {
+			v.Version = seen // still the version the officer was shown: a fix-up must not skip the conflict check
+		}
 		v.Errors = map[string]string{}
 		if errors.Is(err, store.ErrBadStatus) {
 			v.Errors["status"] = "请选择处理状态。"

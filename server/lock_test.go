@@ -266,3 +266,36 @@ func TestWindowEditConflict(t *testing.T) {
 		t.Errorf("window closes %s", got)
 	}
 }
+
+// An invalid save (不予采纳 without a reason) made against an older version comes back
+// with that older version still in the form, so fixing the reason cannot slip past
+// the conflict check.
+func TestInvalidStaleDecisionKeepsItsVersion(t *testing.T) {
+	e := newOpenEnv(t, "")
+	e.postComments("article-13", "第十三条意见")
+	li := e.loginAs("li", store.RoleOfficer)
+	chen := e.loginAs("chen", store.RoleOfficer)
+	path := "/admin/c/" + seedSlug + "/comments/1"
+	_, liPage := e.getWith(li, path)
+	_, chenPage := e.getWith(chen, path)
+	lf := decisionForm(t, liPage)
+	lf.Set("status", store.StatusAdopted)
+	if resp, _ := e.postWith(li, path, lf, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("li: %d", resp.StatusCode)
+	}
+	cf := decisionForm(t, chenPage)
+	cf.Set("status", store.StatusRejected)
+	resp, body := e.postWith(chen, path, cf, nil)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid: %d", resp.StatusCode)
+	}
+	fixed := decisionForm(t, body)
+	if fixed.Get("version") != cf.Get("version") {
+		t.Fatalf("the corrected form carries version %s, was shown %s", fixed.Get("version"), cf.Get("version"))
+	}
+	fixed.Set("status", store.StatusRejected)
+	fixed.Set("response", "理由")
+	if resp, _ := e.postWith(chen, path, fixed, nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("corrected stale save: %d, want 409", resp.StatusCode)
+	}
+}

@@ -282,6 +282,9 @@ func (a *app) teamRefused(c echo.Context, d *draftData, status int, errs map[str
 	}
 	v.Form = store.Decision{Status: cm.Status, Response: cm.Response, Note: cm.Note, Tags: cm.Tags}
 	v.Team.RouteErr = errs
+	if seen := formVersion(c, "route_version"); seen >= 0 && status != http.StatusConflict && v.Team.Routing != nil {
+		v.Team.Routing.Version = seen // a corrected form still carries the version first shown
+	}
 	if p := c.FormValue("proposed_status"); p != "" || c.FormValue("proposed_response") != "" {
 		v.Team.Proposal = store.Decision{Status: p, Response: normalizeText(c.FormValue("proposed_response"))}
 	}
