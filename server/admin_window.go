@@ -229,6 +229,7 @@ func (a *app) windowPost(c echo.Context) error {
 		return err
 	}
 	v.Form, v.Errors, v.ShortNote = f, val.FieldErrors, shortNote
+	keepSeen(c, &v)
 	return a.render(c, http.StatusUnprocessableEntity, "admin_window", "征集时间", v)
 }
 
@@ -295,6 +296,7 @@ func (a *app) sectionWindowPost(c echo.Context) error {
 		return err
 	}
 	v.Sec, v.SecErrors = f, val.FieldErrors
+	keepSeen(c, &v)
 	return a.render(c, http.StatusUnprocessableEntity, "admin_window", "征集时间", v)
 }
 
@@ -313,6 +315,7 @@ func (a *app) windowRefused(c echo.Context, d *draftData, err error, keep func(*
 	}
 	keep(&v)
 	if !errors.Is(err, store.ErrConflict) {
+		keepSeen(c, &v)
 		v.Error = unavailableText
 		return a.render(c, http.StatusServiceUnavailable, "admin_window", "征集时间", v)
 	}
@@ -320,6 +323,14 @@ func (a *app) windowRefused(c echo.Context, d *draftData, err error, keep func(*
 		v.Conflict = &v.History[0]
 	}
 	return a.render(c, http.StatusConflict, "admin_window", "征集时间(有冲突)", v)
+}
+
+// keepSeen keeps the window change the form was first shown with when it comes back
+// for a correction, so the corrected save is still checked against it.
+func keepSeen(c echo.Context, v *windowView) {
+	if seen := formVersion(c, "seen"); seen >= 0 {
+		v.Mark = seen
+	}
 }
 
 // windowChanged refreshes the cached consultation data and the cached public pages,
