@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -25,6 +26,9 @@ func browserLogin(t *testing.T, ctx context.Context, e *testEnv, name, path stri
 // still in the form, and one click saves over the other's.
 func TestBrowserDecisionConflict(t *testing.T) {
 	e := newOpenEnv(t, "")
+	saved := presencePoll
+	presencePoll = 200 * time.Millisecond
+	t.Cleanup(func() { presencePoll = saved })
 	e.postComments("article-13", "建议第十三条明确财政资金来源。")
 	e.newUser("li", store.RoleOfficer)
 	e.newUser("chen", store.RoleOfficer)
@@ -34,9 +38,8 @@ func TestBrowserDecisionConflict(t *testing.T) {
 	browserLogin(t, li, e, "li", path)
 	browserLogin(t, chen, e, "chen", path)
 
-	// li sees that chen has it open too.
-	browserDo(t, li, "reload", chromedp.Reload())
-	browserWait(t, li, `document.readyState === 'complete' && (document.getElementById('presence')||{}).textContent?.includes('chen')`)
+	// li's open page learns, without a reload, that chen has it open too.
+	browserWait(t, li, `!document.getElementById('presence').hidden && document.getElementById('presence-names').textContent === 'chen'`)
 
 	browserDo(t, li, "li decides", chromedp.Click(chromedp.CSS(`input[name=status][value=adopted]`)),
 		chromedp.SendKeys(chromedp.CSS("#response"), "采纳,补充资金来源。"),

@@ -51,6 +51,7 @@ func (a *app) teamRoutes(g *echo.Group) {
 	g.POST("/c/:slug/routing", a.routingRulePost, a.requireRole(canDecide...))
 	g.POST("/c/:slug/comments/:id/propose", a.proposePost, a.requireRole(onlyDept...))
 	g.POST("/c/:slug/comments/:id/review", a.reviewPost, a.requireRole(canDecide...))
+	g.GET("/c/:slug/comments/:id/presence", a.presencePing, a.requireRole(allRoles...))
 }
 
 // teamFilter reads the queue's routing and assignment fields (unit, route, overdue,
@@ -115,6 +116,7 @@ type teamView struct {
 	Statuses  []string       // what a unit may propose
 	ReturnMsg string
 	Flash     string
+	PollMS    int64 // how often the page asks who else has it open
 }
 
 func (a *app) teamFor(c echo.Context, d *draftData, cm *store.Comment) (teamView, error) {
@@ -139,7 +141,29 @@ func (a *app) teamFor(c echo.Context, d *draftData, cm *store.Comment) (teamView
 		a.presence.seenBy(cm.ID, s.User.Username, a.now())
 	}
 	v.Viewers = a.presence.others(cm.ID, s.User.Username, a.now())
+	v.PollMS = presencePoll.Milliseconds()
 	return v, nil
+}
+
+// presencePoll is how often an open comment page says it is still open and asks who
+// else has the comment open.
+var presencePoll = 30 * time.Second
+
+// presencePing is GET /admin/c/{slug}/comments/{id}/presence: the page is still open;
+// the answer is who else has the comment open ({"viewers": [...]}). It only touches
+// memory, so a GET is fine.
+func (a *app) presencePing(c echo.Context) error {
+	_, cm, err := a.commentFor(c)
+	if err != nil {
+		return err
+	}
+	user := sessionFrom(c).User.Username
+	a.presence.seenBy(cm.ID, user, a.now())
+	viewers := a.presence.others(cm.ID, user, a.now())
+	if viewers == nil {
+		viewers = []string{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"viewers": viewers})
 }
 
 var teamFlash = map[string]string{
@@ -464,8 +488,9 @@ type presence struct {
 	seen map[int64]map[string]time.Time
 }
 
-// presenceTTL is how long an opened comment counts as open.
-const presenceTTL = 3 * time.Minute
+// presenceTTL is how long an opened comment counts as open after the page last said so
+// (it says so every presencePoll while open, with JavaScript).
+const presenceTTL = 2 * time.Minute
 
 func (p *presence) seenBy(id int64, user string, now time.Time) {
 	p.mu.Lock()

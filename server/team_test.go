@@ -249,11 +249,11 @@ func TestAssignmentAndPresence(t *testing.T) {
 	// chen has comment 1 open; li opening it sees so, and chen sees li.
 	e.getWith(chen, base+"/1")
 	_, liPage := e.getWith(li, base+"/1")
-	if !strings.Contains(liPage, `id="presence"`) || !regexp.MustCompile(`id="presence"[^>]*>[^<]*chen`).MatchString(liPage) {
+	if !strings.Contains(liPage, `id="presence-names">chen<`) || regexp.MustCompile(`id="presence"[^>]* hidden`).MatchString(liPage) {
 		t.Error("li does not see that chen has the comment open")
 	}
 	_, chenPage := e.getWith(chen, base+"/1")
-	if !regexp.MustCompile(`id="presence"[^>]*>[^<]*li`).MatchString(chenPage) {
+	if !strings.Contains(chenPage, `id="presence-names">li<`) {
 		t.Error("chen does not see li")
 	}
 	// The queue shows it too.
@@ -264,8 +264,14 @@ func TestAssignmentAndPresence(t *testing.T) {
 	// After the TTL the presence is gone.
 	e.app.now = func() time.Time { return inWindow.Add(presenceTTL + time.Minute) }
 	_, q = e.getWith(chen, base+"/2")
-	if strings.Contains(q, `id="presence"`) {
+	if !regexp.MustCompile(`id="presence"[^>]* hidden>`).MatchString(q) || !strings.Contains(q, `id="presence-names"><`) {
 		t.Error("stale presence shown")
+	}
+	// The page's poll says it is still open and answers who else is there.
+	_, chenPage = e.getWith(chen, base+"/1")
+	status, js := e.getWith(li, base+"/1/presence")
+	if status != http.StatusOK || js != `{"viewers":["chen"]}`+"\n" {
+		t.Errorf("presence ping: %d %q", status, js)
 	}
 	// Release; audit.
 	_, liPage = e.getWith(li, base+"/1")
