@@ -453,18 +453,21 @@ func (s *Store) Units(ctx context.Context) ([]string, error) {
 // teamConds adds the routing and assignment filters to the queue's conditions.
 func teamConds(f QueueFilter, conds []string, args []any) ([]string, []any) {
 	add := func(cond string, v ...any) { conds = append(conds, cond); args = append(args, v...) }
+	// Routed comments are found from routings (by unit and state, routings_unit and
+	// routings_state), not by probing every comment: a unit's share may be small.
 	if f.Unit != "" {
-		add("EXISTS (SELECT 1 FROM routings r WHERE r.comment_id = c.id AND r.unit = ?)", f.Unit)
+		add("c.id IN (SELECT r.comment_id FROM routings r WHERE r.consultation_id = ? AND r.unit = ?)", f.ConsultationID, f.Unit)
 	}
 	switch f.Route {
 	case "":
 	case RouteNone:
 		add("NOT EXISTS (SELECT 1 FROM routings r WHERE r.comment_id = c.id)")
 	default:
-		add("EXISTS (SELECT 1 FROM routings r WHERE r.comment_id = c.id AND r.state = ?)", f.Route)
+		add("c.id IN (SELECT r.comment_id FROM routings r WHERE r.consultation_id = ? AND r.state = ?)", f.ConsultationID, f.Route)
 	}
 	if !f.OverdueAt.IsZero() {
-		add("EXISTS (SELECT 1 FROM routings r WHERE r.comment_id = c.id AND r.due_at != 0 AND r.due_at < ? AND r.state IN ('routed', 'returned'))", f.OverdueAt.Unix())
+		add(`c.id IN (SELECT r.comment_id FROM routings r WHERE r.consultation_id = ? AND r.state IN ('routed', 'returned')
+			AND r.due_at != 0 AND r.due_at < ?)`, f.ConsultationID, f.OverdueAt.Unix())
 	}
 	if f.AssignedTo != "" {
 		add("c.assigned_to = ?", f.AssignedTo)
