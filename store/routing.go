@@ -477,13 +477,21 @@ func teamConds(f QueueFilter, conds []string, args []any) ([]string, []any) {
 
 // RoutingOf returns a comment's routing as of the export's snapshot, or nil when it
 // was never routed. Workbooks call it row by row (a primary-key look-up) rather than
-// holding every routing in memory.
+// holding every routing in memory; when the snapshot has no routings at all it
+// answers without a query.
 func (x *ExportReader) RoutingOf(ctx context.Context, commentID int64) (*Routing, error) {
 	x.routeOnce.Do(func() {
+		var any int
+		if x.routeErr = x.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM routings)`).Scan(&any); x.routeErr != nil || any == 0 {
+			return
+		}
 		x.routeStmt, x.routeErr = x.tx.PrepareContext(ctx, `SELECT `+routingColumns+` FROM routings WHERE comment_id = ?`)
 	})
 	if x.routeErr != nil {
 		return nil, fmt.Errorf("store: routing of %d: %w", commentID, x.routeErr)
+	}
+	if x.routeStmt == nil {
+		return nil, nil
 	}
 	r, err := scanRouting(x.routeStmt.QueryRowContext(ctx, commentID))
 	if errors.Is(err, sql.ErrNoRows) {

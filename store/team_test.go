@@ -195,3 +195,79 @@ func TestRoutingWorkflowRules(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRoutingOf is the per-row cost the workbook's 交办 columns add when a
+// consultation's comments are routed (figures in bench/team-export.txt).
+func BenchmarkRoutingOf(b *testing.B) {
+	s, ids := routedFixture(b, 2000)
+	ctx := context.Background()
+	x, err := s.BeginExport(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := x.RoutingOf(ctx, ids[i%len(ids)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestRoutingOfBenchSetup keeps BenchmarkRoutingOf's fixture and look-up working.
+func TestRoutingOfBenchSetup(t *testing.T) {
+	s, ids := routedFixture(t, 20)
+	ctx := context.Background()
+	x, err := s.BeginExport(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	for i, id := range ids {
+		r, err := x.RoutingOf(ctx, id)
+		if err != nil || (i%2 == 0) != (r != nil) {
+			t.Fatalf("comment %d: %+v %v", id, r, err)
+		}
+	}
+	// A snapshot without routings answers without a statement.
+	s2, ids2 := routedFixture(t, 0)
+	x2, _ := s2.BeginExport(ctx)
+	defer x2.Close()
+	if r, err := x2.RoutingOf(ctx, ids2[0]); r != nil || err != nil || x2.routeStmt != nil {
+		t.Errorf("no routings: %+v %v", r, err)
+	}
+}
+
+// routedFixture makes n comments (at least one), every other one routed.
+func routedFixture(tb testing.TB, n int) (*Store, []int64) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "r.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	now := time.Now()
+	cid, err := s.CreateConsultation(ctx, &Consultation{Slug: "x", Title: "x", OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(time.Hour)}, sampleSections())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ids, routed []int64
+	for i := 0; i < max(n, 1); i++ {
+		c, _, err := s.CreateComment(ctx, &Comment{ConsultationID: cid, SectionAnchor: "article-1", Body: fmt.Sprintf("第%d条意见的内容", i), ConsentedAt: now})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+		if i%2 == 0 && n > 0 {
+			routed = append(routed, c.ID)
+		}
+	}
+	if len(routed) > 0 {
+		if _, err := s.Route(ctx, Actor{Username: "li"}, cid, routed, "财政局", now.Add(24*time.Hour)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return s, ids
+}
