@@ -299,3 +299,53 @@ func TestInvalidStaleDecisionKeepsItsVersion(t *testing.T) {
 		t.Errorf("corrected stale save: %d, want 409", resp.StatusCode)
 	}
 }
+
+// A bulk decision on everything a filter matches is guarded the same way: comments
+// decided by another officer after the count was shown are listed, not overwritten.
+func TestBulkFilterScopeConflict(t *testing.T) {
+	e := newOpenEnv(t, "")
+	e.postComments("article-2", "甲意见内容", "乙意见内容")
+	li := e.loginAs("li", store.RoleOfficer)
+	base := "/admin/c/" + seedSlug + "/comments"
+	_, queue := e.getWith(li, base+"?section=article-2")
+	mark := markRE.FindStringSubmatch(queue)[1]
+	if _, err := e.store.Decide(context.Background(), store.Actor{Username: "chen"}, 1, 1, store.Decision{Status: store.StatusAdopted}, false); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"_csrf": {csrfFrom(t, queue)}, "mark": {mark}, "q_section": {"article-2"}, "scope": {"filter"},
+		"status": {store.StatusInvalid}, "confirm": {"1"}, "expect": {"2"}}
+	resp, body := e.postWith(li, base+"/bulk", form, nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, `id="changed-1"`) {
+		t.Fatalf("filter-scope bulk over a changed comment: %d", resp.StatusCode)
+	}
+	skip := formFields(t, body, "bulk-skip")
+	if resp, _ := e.postWith(li, base+"/bulk", skip, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("skip: %d", resp.StatusCode)
+	}
+	if cm, _ := e.store.CommentByID(context.Background(), 1, 1); cm.Status != store.StatusAdopted {
+		t.Errorf("chen's decision overwritten: %s", cm.Status)
+	}
+	if cm, _ := e.store.CommentByID(context.Background(), 1, 2); cm.Status != store.StatusInvalid {
+		t.Errorf("the other comment: %s", cm.Status)
+	}
+}
+
+// The per-section window form is guarded too.
+func TestSectionWindowEditConflict(t *testing.T) {
+	e := newOpenEnv(t, "")
+	a1 := e.loginAs("root1", store.RoleAdmin)
+	a2 := e.loginAs("root2", store.RoleAdmin)
+	_, p1 := e.getWith(a1, windowPath)
+	_, p2 := e.getWith(a2, windowPath)
+	post := func(c *http.Client, page, closes, reason string) (*http.Response, string) {
+		return e.postWith(c, windowPath+"/section", url.Values{"_csrf": {csrfFrom(t, page)}, "seen": {seenRE.FindStringSubmatch(page)[1]},
+			"section": {"article-17"}, "closes_at": {closes}, "reason": {reason}}, nil)
+	}
+	if resp, _ := post(a1, p1, "2023-02-20T17:00", "root1:第十七条延长"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first: %d", resp.StatusCode)
+	}
+	resp, body := post(a2, p2, "2023-02-25T17:00", "root2:第十七条再延长")
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "root1:第十七条延长") || !strings.Contains(body, "root2:第十七条再延长") {
+		t.Fatalf("stale section change: %d", resp.StatusCode)
+	}
+}
