@@ -579,6 +579,11 @@ func (b *builder) writeDetail(ctx context.Context, sw *excelize.StreamWriter) (i
 	if err != nil {
 		return 0, err
 	}
+	// With nothing routed the 交办 columns stay empty and no row looks anything up.
+	routed, err := b.x.AnyRouted(ctx)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	err = streamRows(ctx, len(detailHeader), func(ctx context.Context, next func() ([]any, error)) error {
 		return b.x.EachComment(ctx, b.job.Filter, func(c *store.Comment) error {
@@ -588,11 +593,13 @@ func (b *builder) writeDetail(ctx context.Context, sw *excelize.StreamWriter) (i
 			}
 			n++
 			b.detailRow(row, n, c, sizes[c.GroupID])
-			r, err := b.x.RoutingOf(ctx, c.ID)
-			if err != nil {
-				return err
+			var r *store.Routing
+			if routed {
+				if r, err = b.x.RoutingOf(ctx, c.ID); err != nil {
+					return err
+				}
 			}
-			b.routingCells(row, r)
+			b.routingCells(row, r, routed)
 			return nil
 		})
 	}, sheetWriter(sw, b.spilled))
@@ -650,10 +657,14 @@ func (b *builder) detailRow(row []any, n int, c *store.Comment, groupSize int) {
 
 // routingCells fills the 交办 columns of a 意见明细 row: unit, state (with 逾期 when
 // the unit's answer is late at the export's time), due date, the unit's proposal.
-func (b *builder) routingCells(row []any, r *store.Routing) {
+// When nothing in the consultation is routed (anyRouted false) they stay empty.
+func (b *builder) routingCells(row []any, r *store.Routing, anyRouted bool) {
 	const first = 19
-	row[first], row[first+1], row[first+2], row[first+3] = nil, b.text(store.RouteLabels[store.RouteNone]), nil, nil
+	row[first], row[first+1], row[first+2], row[first+3] = nil, nil, nil, nil
 	if r == nil {
+		if anyRouted {
+			row[first+1] = b.text(store.RouteLabels[store.RouteNone])
+		}
 		return
 	}
 	state := store.RouteLabels[r.State]

@@ -480,13 +480,7 @@ func teamConds(f QueueFilter, conds []string, args []any) ([]string, []any) {
 // holding every routing in memory; when the snapshot has no routings at all it
 // answers without a query.
 func (x *ExportReader) RoutingOf(ctx context.Context, commentID int64) (*Routing, error) {
-	x.routeOnce.Do(func() {
-		var any int
-		if x.routeErr = x.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM routings)`).Scan(&any); x.routeErr != nil || any == 0 {
-			return
-		}
-		x.routeStmt, x.routeErr = x.tx.PrepareContext(ctx, `SELECT `+routingColumns+` FROM routings WHERE comment_id = ?`)
-	})
+	x.prepareRouting(ctx)
 	if x.routeErr != nil {
 		return nil, fmt.Errorf("store: routing of %d: %w", commentID, x.routeErr)
 	}
@@ -501,4 +495,20 @@ func (x *ExportReader) RoutingOf(ctx context.Context, commentID int64) (*Routing
 		return nil, fmt.Errorf("store: routing of %d: %w", commentID, err)
 	}
 	return r, nil
+}
+
+// AnyRouted reports whether any comment in the snapshot was routed at all.
+func (x *ExportReader) AnyRouted(ctx context.Context) (bool, error) {
+	x.prepareRouting(ctx)
+	return x.routeStmt != nil, x.routeErr
+}
+
+func (x *ExportReader) prepareRouting(ctx context.Context) {
+	x.routeOnce.Do(func() {
+		var any int
+		if x.routeErr = x.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM routings)`).Scan(&any); x.routeErr != nil || any == 0 {
+			return
+		}
+		x.routeStmt, x.routeErr = x.tx.PrepareContext(ctx, `SELECT `+routingColumns+` FROM routings WHERE comment_id = ?`)
+	})
 }
