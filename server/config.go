@@ -42,7 +42,8 @@ type Config struct {
 	} `toml:"export"`
 	Consultations []ConsultationConfig `toml:"consultation"`
 
-	dir string // folder of the config file; relative paths resolve against it
+	dir  string // folder of the config file; relative paths resolve against it
+	demo bool   // `consult demo`: every page carries the 演示数据 banner
 }
 
 // ConsultationConfig declares a consultation to publish from a draft file.

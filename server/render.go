@@ -79,6 +79,7 @@ type view struct {
 	Path      string // the page's own path, for reading-control links
 	CSRF      string
 	StaticVer string
+	Demo      bool // `consult demo`: show the 演示数据 banner
 	D         any
 }
 
@@ -89,7 +90,7 @@ func (a *app) renderBytes(page, title string, p prefs, reqPath, csrf string, dat
 		return nil, fmt.Errorf("render: no page %q", page)
 	}
 	var buf bytes.Buffer
-	v := view{Title: title, Prefs: p, Path: reqPath, CSRF: csrf, StaticVer: a.static, D: data}
+	v := view{Title: title, Prefs: p, Path: reqPath, CSRF: csrf, StaticVer: a.static, Demo: a.cfg.demo, D: data}
 	if len(user) > 0 {
 		v.User = user[0]
 	}
