@@ -34,6 +34,7 @@ type app struct {
 	captchaLimit *limiter
 	trackLimit   *limiter
 	loginLimit   *limiter
+	api          *apiState // open data: /api/v1/, feed.xml, sitemap.xml (api.go)
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
 }
@@ -81,7 +82,7 @@ func (a *app) routes() http.Handler {
 		// The draft page is compressed once, ahead of time; a POST answers with a
 		// redirect, where setting up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
-			return c.Path() == "/c/:slug" || c.Request().Method != http.MethodGet
+			return isPrecompressed(c) || c.Request().Method != http.MethodGet
 		},
 	}))
 
@@ -122,6 +123,7 @@ func (a *app) routes() http.Handler {
 	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
 	a.adminRoutes(adm)
 	a.feedbackRoutes(e, adm)
+	a.apiRoutes(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e
