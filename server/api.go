@@ -76,6 +76,10 @@ func (a *app) apiRoutes(e *echo.Echo) {
 	e.GET("/api/v1/consultations/:slug/feedback.jsonl", a.apiServe(a.apiFeedbackJSONL))
 	e.GET("/feed.xml", a.apiServe(a.atomFeed))
 	e.GET("/sitemap.xml", a.apiServe(a.sitemap))
+	e.GET("/robots.txt", func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		return c.String(http.StatusOK, "User-agent: *\nDisallow: /admin/\nSitemap: "+a.cfg.Server.BaseURL+"/sitemap.xml\n")
+	})
 }
 
 // isPrecompressed reports whether a route compresses its own responses (ahead of

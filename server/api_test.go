@@ -453,4 +453,8 @@ func TestSitemap(t *testing.T) {
 	if !strings.Contains(body, "<loc>http://127.0.0.1:8080/c/"+seedSlug+"/feedback</loc>") {
 		t.Errorf("sitemap lacks the report: %s", body)
 	}
+	if status, body := e.get("/robots.txt"); status != http.StatusOK || !strings.Contains(body, "Sitemap: http://127.0.0.1:8080/sitemap.xml") ||
+		!strings.Contains(body, "Disallow: /admin/") {
+		t.Errorf("robots.txt: %d %q", status, body)
+	}
 }

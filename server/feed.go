@@ -193,3 +193,17 @@ func (a *app) sitemap(c echo.Context) (*apiDoc, error) {
 	}
 	return xmlDoc(set, "application/xml; charset=utf-8")
 }
+
+// sharingStatus is the window's state in a link preview: the preview is cached by
+// the apps that show it, so it names no day count that would go stale.
+func sharingStatus(state string) string {
+	switch state {
+	case "open":
+		return "正在征集意见,欢迎提出宝贵意见。"
+	case "closed":
+		return "意见征集已结束。"
+	}
+	return "意见征集尚未开始。"
+}
+
+func init() { funcs["sharingStatus"] = sharingStatus }
