@@ -28,7 +28,9 @@ func TestSharingMetadata(t *testing.T) {
 	_, page := e.get("/c/" + seedSlug)
 	doc := parseHTML(t, page)
 	want := map[string]func(string) bool{
-		"description":    func(s string) bool { return strings.Contains(s, "2022-12-21 17:24 至 2023-02-07 17:00") && strings.Contains(s, "正在征集意见") },
+		"description": func(s string) bool {
+			return strings.Contains(s, "2022-12-21 17:24 至 2023-02-07 17:00") && strings.Contains(s, "正在征集意见")
+		},
 		"og:title":       func(s string) bool { return strings.Contains(s, title) },
 		"og:description": func(s string) bool { return strings.Contains(s, "2022-12-21 17:24 至 2023-02-07 17:00") },
 		"og:url":         func(s string) bool { return s == "http://127.0.0.1:8080/c/"+seedSlug },
@@ -50,7 +52,9 @@ func TestSharingMetadata(t *testing.T) {
 	_, page = e.get("/c/" + seedSlug + "/feedback")
 	doc = parseHTML(t, page)
 	for key, ok := range map[string]func(string) bool{
-		"description":    func(s string) bool { return strings.Contains(s, "2023-02-07 17:00") && strings.Contains(s, "提出意见 8 条") },
+		"description": func(s string) bool {
+			return strings.Contains(s, "2023-02-07 17:00") && strings.Contains(s, "提出意见 8 条")
+		},
 		"og:title":       func(s string) bool { return strings.Contains(s, title) && strings.Contains(s, "采纳情况") },
 		"og:description": func(s string) bool { return strings.Contains(s, "提出意见 8 条") },
 		"og:url":         func(s string) bool { return s == "http://127.0.0.1:8080/c/"+seedSlug+"/feedback" },
