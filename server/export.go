@@ -1119,7 +1119,7 @@ func (b *builder) writeSummary(t *exportTotals) error {
 			return err
 		}
 	}
-	lastRow := chartRow + chartHeight/15 + 2 // rows are 20 px high; leave room
+	lastRow := chartRow + chartHeight/15 + 2       // rows are 20 px high; leave room
 	for _, row := range []int{chartRow, lastRow} { // LibreOffice drops breaks in rows that do not exist
 		if err := f.SetRowHeight(sh, row, 15); err != nil {
 			return err
