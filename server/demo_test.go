@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -260,6 +261,22 @@ func TestDemoCommand(t *testing.T) {
 	var id int64
 	if err := d.db(t).QueryRow(`SELECT id FROM comments WHERE body LIKE '演示:建议第十七条%'`).Scan(&id); err != nil {
 		t.Fatal(err)
+	}
+
+	// Open data: the same consultation's counts, new comment included, as curl gets them.
+	status, body := demoGet(t, pub, d.base+"/api/v1/consultations/"+slug)
+	var api APIConsultationDetail
+	if err := json.Unmarshal([]byte(body), &api); err != nil || status != http.StatusOK {
+		t.Fatalf("api: %d %v", status, err)
+	}
+	a17 := 0
+	for _, s := range api.Sections {
+		if s.Anchor == "article-17" {
+			a17 = s.Comments
+		}
+	}
+	if api.Comments != demoOpenComments+1 || api.Status != "open" || a17 < 2 {
+		t.Errorf("api: %d comments (want %d), status %s, article 17 %d", api.Comments, demoOpenComments+1, api.Status, a17)
 	}
 
 	// The officer: the queue has the generated comments; triage the new one.
