@@ -123,6 +123,7 @@ func TestBrowserAccessibilityEveryPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs axe-core in Chromium on every page")
 	}
+	t.Parallel() // the slowest test: let it run beside the other child-process tests
 	e, ids := axeEnv(t)
 	src := axeSource(t)
 	s := "/c/" + seedSlug
@@ -141,6 +142,7 @@ func TestBrowserAccessibilityEveryPage(t *testing.T) {
 	hardest = append(hardest, readingSteps[0], readingSteps[5], readingSteps[6]) // size=l, color=green, eye=1
 	for _, width := range []int{390, 1280} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			t.Parallel() // one Chromium per width
 			ctx := newBrowserFor(t, width, 900, 15*time.Minute)
 			check := func(pg page) {
 				t.Helper()

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,14 +24,36 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// consultBinary builds the server binary into the test's temp folder.
+var (
+	consultBinOnce sync.Once
+	consultBinDir  string
+	consultBinErr  error
+)
+
+// consultBinary builds the server binary once per test run (the demo and README
+// tests share it); TestMain removes it.
 func consultBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "consult")
-	if out, err := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	consultBinOnce.Do(func() {
+		if consultBinDir, consultBinErr = os.MkdirTemp("", "consult-bin-"); consultBinErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", filepath.Join(consultBinDir, "consult"), ".").CombinedOutput()
+		if err != nil {
+			consultBinErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if consultBinErr != nil {
+		t.Fatal(consultBinErr)
 	}
-	return bin
+	return filepath.Join(consultBinDir, "consult")
+}
+
+// removeConsultBinary deletes the shared binary at the end of the run.
+func removeConsultBinary() {
+	if consultBinDir != "" {
+		os.RemoveAll(consultBinDir)
+	}
 }
 
 // demoRun is a running `consult demo` child process.
@@ -200,6 +223,7 @@ func TestDemoCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server binary")
 	}
+	t.Parallel() // a child process: runs beside the other slow tests
 	d := startDemo(t)
 	for _, role := range []string{"admin", "officer", "committee"} {
 		if _, ok := d.accounts[role]; !ok {

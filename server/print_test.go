@@ -219,6 +219,7 @@ func TestWorkbooksPrintOnA4(t *testing.T) {
 		t.Skip("runs LibreOffice")
 	}
 	needTool(t, "soffice", "pdftotext", "pdfinfo")
+	t.Parallel() // mostly LibreOffice in a child process
 	e := newTestEnv(t, "")
 	ctx := context.Background()
 	d, err := e.app.loadDraft(ctx, seedSlug)
