@@ -15,7 +15,9 @@ import (
 func TestMain(m *testing.M) {
 	// Hashing at the production cost would make every login in the tests take 0.2 s.
 	bcryptCost = bcrypt.MinCost
-	os.Exit(m.Run())
+	code := m.Run()
+	removeConsultBinary()
+	os.Exit(code)
 }
 
 const testPassword = "correct horse battery"

@@ -34,7 +34,8 @@ type app struct {
 	captchaLimit *limiter
 	trackLimit   *limiter
 	loginLimit   *limiter
-	presence     presence // who has which comment open (team.go)
+	presence     presence  // who has which comment open (team.go)
+	api          *apiState // open data: /api/v1/, feed.xml, sitemap.xml (api.go)
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
 }
@@ -82,7 +83,7 @@ func (a *app) routes() http.Handler {
 		// The draft page is compressed once, ahead of time; a POST answers with a
 		// redirect, where setting up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
-			return c.Path() == "/c/:slug" || c.Request().Method != http.MethodGet
+			return isPrecompressed(c) || c.Request().Method != http.MethodGet
 		},
 	}))
 
@@ -124,6 +125,7 @@ func (a *app) routes() http.Handler {
 	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
 	a.adminRoutes(adm)
 	a.feedbackRoutes(e, adm)
+	a.apiRoutes(e)
 	e.GET("/healthz", a.healthz)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e

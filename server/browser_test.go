@@ -54,6 +54,12 @@ func findChromium() string {
 // (env CI set), where it fails.
 func newBrowser(t *testing.T, width, height int) context.Context {
 	t.Helper()
+	return newBrowserFor(t, width, height, browserTestTimeout)
+}
+
+// newBrowserFor is newBrowser with another time limit, for tests that visit every page.
+func newBrowserFor(t *testing.T, width, height int, timeout time.Duration) context.Context {
+	t.Helper()
 	path := findChromium()
 	if path == "" {
 		msg := "chromium not found (neither " + chromiumPath + " nor chromium on $PATH)"
@@ -79,7 +85,7 @@ func newBrowser(t *testing.T, width, height int) context.Context {
 		chromedp.WindowSize(width, height),
 		chromedp.CombinedOutput(out),
 	)
-	limit, cancelLimit := context.WithTimeout(context.Background(), browserTestTimeout)
+	limit, cancelLimit := context.WithTimeout(context.Background(), timeout)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(limit, opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

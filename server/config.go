@@ -34,6 +34,7 @@ type Config struct {
 		CommentsPerMinute *int `toml:"comments_per_minute"`
 		CaptchasPerMinute *int `toml:"captchas_per_minute"`
 		LoginsPerMinute   *int `toml:"logins_per_minute"`
+		APIPerMinute      *int `toml:"api_per_minute"` // open data, feed and sitemap
 	} `toml:"limits"`
 	Export struct {
 		// UnmaskedRoles may download workbooks with phone numbers and e-mail addresses
@@ -47,7 +48,8 @@ type Config struct {
 	} `toml:"privacy"`
 	Consultations []ConsultationConfig `toml:"consultation"`
 
-	dir string // folder of the config file; relative paths resolve against it
+	dir  string // folder of the config file; relative paths resolve against it
+	demo bool   // `consult demo`: every page carries the 演示数据 banner
 }
 
 // ConsultationConfig declares a consultation to publish from a draft file.
@@ -133,7 +135,7 @@ func (c *Config) check() error {
 	for _, l := range []struct {
 		key string
 		v   *int
-	}{{"limits.comments_per_minute", c.Limits.CommentsPerMinute}, {"limits.captchas_per_minute", c.Limits.CaptchasPerMinute}, {"limits.logins_per_minute", c.Limits.LoginsPerMinute}} {
+	}{{"limits.comments_per_minute", c.Limits.CommentsPerMinute}, {"limits.captchas_per_minute", c.Limits.CaptchasPerMinute}, {"limits.logins_per_minute", c.Limits.LoginsPerMinute}, {"limits.api_per_minute", c.Limits.APIPerMinute}} {
 		if l.v != nil && *l.v < 0 {
 			return fmt.Errorf("%s: must be 0 (off) or more", l.key)
 		}

@@ -485,32 +485,34 @@ func (b *builder) setup() error {
 		}
 		*sp.id = id
 	}
-	// Print: landscape, every column on the page width, the header row on every page,
-	// page numbers in the footer. Fit-to-page is a sheetPr flag, which a stream writer
-	// writes when it is created, so it is set first.
-	fit := true
+	// Print: A4, every column on the page width, the header row on every page, page
+	// numbers in the footer; the tables landscape, 汇总 portrait. Fit-to-page is a
+	// sheetPr flag, which a stream writer writes when it is created, so it is set first.
 	for _, s := range []struct {
-		name  string
-		paper int
-	}{{sheetDetail, 8}, {sheetFeedback, 9}} { // A3, A4
-		if err := f.SetSheetProps(s.name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-			return err
-		}
-		if err := b.printLayout(s.name, s.paper, "landscape", true); err != nil {
+		name, orientation string
+	}{{sheetDetail, "landscape"}, {sheetFeedback, "landscape"}, {sheetSummary, "portrait"}} {
+		if err := b.printLayout(s.name, paperA4, s.orientation, true); err != nil {
 			return err
 		}
 	}
-	return b.printLayout(sheetSummary, 9, "portrait", false)
+	return nil
 }
 
+// paperA4 is A4 in the spreadsheet's paper-size codes.
+const paperA4 = 9
+
 func (b *builder) printLayout(sheet string, paper int, orientation string, titles bool) error {
+	fit := true
+	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
 	one, zero := 1, 0
 	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Size: &paper, Orientation: &orientation,
 		FitToWidth: &one, FitToHeight: &zero}); err != nil {
 		return err
 	}
-	m := 0.4
-	if err := b.f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &m, Bottom: &m}); err != nil {
+	m, tb, hf := 0.4, 0.6, 0.25 // inches; the page header and footer sit in the top and bottom margins
+	if err := b.f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &tb, Bottom: &tb, Header: &hf, Footer: &hf}); err != nil {
 		return err
 	}
 	if err := b.f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{
@@ -1149,11 +1151,33 @@ func (b *builder) writeSummary(t *exportTotals) error {
 	if err := f.AutoFilter(sh, "A"+itoa(head)+":G"+itoa(r), nil); err != nil {
 		return err
 	}
+	fit := true // again: the autofilter rewrote the sheet's properties
+	if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
 	rng := func(col string) string {
 		return "'" + sh + "'!$" + col + "$" + itoa(head+1) + ":$" + col + "$" + itoa(r)
 	}
+	// Printed, the per-article table starts a page and the chart (below it, as wide
+	// as the table) another, so neither is cut; the print area ends below the chart.
+	chartRow := r + 2
+	chartHeight := 120 + 18*len(b.sections)
+	for _, row := range []int{head - 1, chartRow} {
+		if err := f.InsertPageBreak(sh, "A"+itoa(row)); err != nil {
+			return err
+		}
+	}
+	lastRow := chartRow + chartHeight/15 + 2       // rows are 20 px high; leave room
+	for _, row := range []int{chartRow, lastRow} { // LibreOffice drops breaks in rows that do not exist
+		if err := f.SetRowHeight(sh, row, 15); err != nil {
+			return err
+		}
+	}
+	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: "'" + sh + "'!$A$1:$G$" + itoa(lastRow), Scope: sh}); err != nil {
+		return err
+	}
 	noVary := false
-	return f.AddChart(sh, "I"+itoa(head), &excelize.Chart{
+	return f.AddChart(sh, "A"+itoa(chartRow), &excelize.Chart{
 		Type: excelize.Bar,
 		Series: []excelize.ChartSeries{{Name: "'" + sh + "'!$C$" + itoa(head), Categories: rng("A"), Values: rng("C"),
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F5597"}}}},
@@ -1162,7 +1186,7 @@ func (b *builder) writeSummary(t *exportTotals) error {
 		VaryColors: &noVary,
 		XAxis:      excelize.ChartAxis{ReverseOrder: true}, // document order from the top
 		PlotArea:   excelize.ChartPlotArea{ShowVal: true},
-		Dimension:  excelize.ChartDimension{Width: 640, Height: uint(120 + 18*len(b.sections))},
+		Dimension:  excelize.ChartDimension{Width: 700, Height: uint(chartHeight)},
 	})
 }
 

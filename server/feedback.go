@@ -95,7 +95,7 @@ func (a *app) feedbackShow(c echo.Context) error {
 		return err
 	}
 	if len(reports) == 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "意见采纳情况尚未公布。起草单位研究处理意见后,将在此公布。")
+		return a.feedbackPending(c, d)
 	}
 	r := reports[0]
 	items, err := a.store.FeedbackItems(ctx, r.ID)
@@ -105,6 +105,26 @@ func (a *app) feedbackShow(c echo.Context) error {
 	v := feedbackView{D: d, Report: &r, FirstAt: reports[len(reports)-1].PublishedAt, Revisions: len(reports),
 		Summary: r.Summary, Participants: r.Participants, Comments: r.Comments, Sections: buildFeedback(d, items)}
 	return a.render(c, http.StatusOK, "feedback", "意见采纳情况", v)
+}
+
+type feedbackPendingView struct {
+	C      *store.Consultation
+	Status windowStatus
+	Total  int
+}
+
+// feedbackPending answers /c/{slug}/feedback before any report is published: when
+// comment closed (or closes) and that the report will appear here.
+func (a *app) feedbackPending(c echo.Context, d *draftData) error {
+	counts, err := a.store.CommentCounts(c.Request().Context(), d.C.ID)
+	if err != nil {
+		return err
+	}
+	v := feedbackPendingView{C: d.C, Status: statusAt(a.now(), d.C.OpensAt, d.C.ClosesAt)}
+	for _, n := range counts {
+		v.Total += n
+	}
+	return a.render(c, http.StatusOK, "feedback_pending", "意见采纳情况尚未公布", v)
 }
 
 // feedbackPreview shows officers the exact public page the next revision would publish.

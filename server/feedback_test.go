@@ -73,7 +73,7 @@ func TestFeedbackNothingPublicBeforePublishing(t *testing.T) {
 	e := newOpenEnv(t, "")
 	tr := seedFeedback(t, e)
 	status, page := e.get("/c/" + seedSlug + "/feedback")
-	if status != http.StatusNotFound || !strings.Contains(page, "尚未公布") {
+	if status != http.StatusOK || !strings.Contains(page, "尚未公布") || !strings.Contains(page, `id="closes-at"`) {
 		t.Fatalf("report before publishing: %d", status)
 	}
 	_, page = e.get("/track?no=" + tr["a17"])

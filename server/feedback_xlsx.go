@@ -160,8 +160,20 @@ func feedbackWorkbook(d *draftData, r *store.FeedbackReport, items []store.Feedb
 	if err := f.AutoFilter(sheet, "A3:"+last, nil); err != nil {
 		return nil, err
 	}
-	orient := "landscape"
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &orient}); err != nil {
+	// Print: A4 landscape, one page wide (fit-to-page is set after the autofilter,
+	// which rewrites the sheet's properties), the header row on every page.
+	orient, paper, one, zero, fit := "landscape", paperA4, 1, 0, true
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &orient, Size: &paper, FitToWidth: &one, FitToHeight: &zero}); err != nil {
+		return nil, err
+	}
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return nil, err
+	}
+	m, tb, hf := 0.4, 0.6, 0.25
+	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &m, Right: &m, Top: &tb, Bottom: &tb, Header: &hf, Footer: &hf}); err != nil {
+		return nil, err
+	}
+	if err := f.SetHeaderFooter(sheet, &excelize.HeaderFooterOptions{OddFooter: "&C第 &P 页,共 &N 页"}); err != nil {
 		return nil, err
 	}
 	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$3:$3", Scope: sheet}); err != nil {

@@ -31,6 +31,9 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if rest := fs.Args(); len(rest) > 0 && rest[0] == "demo" {
+		return demoCommand(rest[1:], os.Stdout) // needs no config file and touches no data
+	}
 	cfg, err := LoadConfig(*configPath)
 	if err != nil {
 		return err

@@ -79,6 +79,8 @@ type view struct {
 	Path      string // the page's own path, for reading-control links
 	CSRF      string
 	StaticVer string
+	Demo      bool   // `consult demo`: show the 演示数据 banner
+	BaseURL   string // server.base_url, for absolute links in sharing metadata
 	D         any
 }
 
@@ -89,7 +91,7 @@ func (a *app) renderBytes(page, title string, p prefs, reqPath, csrf string, dat
 		return nil, fmt.Errorf("render: no page %q", page)
 	}
 	var buf bytes.Buffer
-	v := view{Title: title, Prefs: p, Path: reqPath, CSRF: csrf, StaticVer: a.static, D: data}
+	v := view{Title: title, Prefs: p, Path: reqPath, CSRF: csrf, StaticVer: a.static, Demo: a.cfg.demo, BaseURL: a.cfg.Server.BaseURL, D: data}
 	if len(user) > 0 {
 		v.User = user[0]
 	}
