@@ -36,6 +36,10 @@ type app struct {
 	loginLimit   *limiter
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
+
+	replication  *replicator // nil when [replication] is absent
+	metrics      *metrics
+	minFreeBytes int64 // /readyz fails below this much free disk
 }
 
 func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
@@ -47,13 +51,17 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{
+	a := &app{
 		cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now,
 		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
 		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
 		trackLimit:   newLimiter(60),
 		loginLimit:   newLimiter(limitOr(cfg.Limits.LoginsPerMinute, 10)),
-	}, nil
+		minFreeBytes: defaultMinFreeBytes,
+	}
+	a.metrics = newMetrics(a)
+	st.OnCommit(a.metrics.observeCommit)
+	return a, nil
 }
 
 // routes wires middleware and handlers. Every URL the portal answers is listed here.
@@ -64,6 +72,7 @@ func (a *app) routes() http.Handler {
 	e.IPExtractor = a.ipExtractor()
 
 	e.Use(middleware.Recover())
+	e.Use(a.metrics.instrument)
 	e.Use(middleware.RequestID())
 	e.Use(a.requestLog())
 	// A 15,000-character comment, URL-encoded, is ~140 KB; whole drafts need more.
@@ -100,7 +109,7 @@ func (a *app) routes() http.Handler {
 		ErrorHandler:   a.csrfFailed,
 	})
 	e.GET("/c/:slug/comment", a.commentNew, csrf)
-	e.POST("/c/:slug/comments", a.commentCreate, csrf)
+	e.POST("/c/:slug/comments", a.commentCreate, a.metrics.countComment, csrf)
 	e.GET("/c/:slug/receipt/:tracking", a.commentReceipt)
 	e.GET("/track", a.track)
 	e.GET("/captcha/:id/image.png", a.captchaImage)
@@ -122,6 +131,7 @@ func (a *app) routes() http.Handler {
 	adm.POST("/c/:slug/comments/:id", a.commentDecide, a.requireRole(canDecide...))
 	a.adminRoutes(adm)
 	a.feedbackRoutes(e, adm)
+	a.opsRoutes(e, adm)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e

@@ -41,6 +41,13 @@ type Config struct {
 		UnmaskedRoles *[]string `toml:"unmasked_roles"`
 	} `toml:"export"`
 	Consultations []ConsultationConfig `toml:"consultation"`
+	// Replication streams the database to a replica with Litestream; nil when the
+	// [replication] table is absent (replication off).
+	Replication *ReplicationConfig `toml:"replication"`
+	Metrics     struct {
+		// Allow lists the networks /metrics answers (default loopback only).
+		Allow *[]string `toml:"allow"`
+	} `toml:"metrics"`
 
 	dir string // folder of the config file; relative paths resolve against it
 }
@@ -139,6 +146,12 @@ func (c *Config) check() error {
 				return fmt.Errorf("export.unmasked_roles[%d]: %q is not a role (admin, officer, committee)", i, r)
 			}
 		}
+	}
+	if err := c.checkReplication(); err != nil {
+		return err
+	}
+	if err := c.checkMetrics(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i := range c.Consultations {

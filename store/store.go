@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -36,6 +37,7 @@ type Store struct {
 	committerDone chan struct{}
 	closeOnce     sync.Once
 	stmts         commentStmts
+	onCommit      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
