@@ -104,7 +104,7 @@ func newMetrics(a *app) *metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.accepted, m.refused, m.captchaFailed, m.batchSize, m.commitLatency,
 		dbSize, replEnabled, replUp, replLag, replLast,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{DisableCompression: true}) // the gzip middleware compresses
 	return m
 }
 

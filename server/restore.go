@@ -107,7 +107,7 @@ func restoreCommand(ctx context.Context, cfg *Config, args []string, stdout io.W
 	}
 	largs := []string{"restore", "-config", yml.Name(), "-o", tmp}
 	if !at.IsZero() {
-		largs = append(largs, "-timestamp", at.UTC().Format(time.RFC3339))
+		largs = append(largs, "-timestamp", at.UTC().Format(time.RFC3339Nano))
 	}
 	largs = append(largs, dbPath)
 	cmd := exec.CommandContext(ctx, bin, largs...)
