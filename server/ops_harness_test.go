@@ -162,17 +162,21 @@ func readLog(p string) string {
 	return string(b)
 }
 
-// childPIDs lists the direct children of pid (Litestream, for consult).
+// childPIDs lists the children of pid (Litestream, for consult), whichever of its
+// threads started them.
 func childPIDs(pid int) []int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err != nil {
-		return nil
-	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	var out []int
-	for _, f := range strings.Fields(string(raw)) {
-		var n int
-		fmt.Sscan(f, &n)
-		out = append(out, n)
+	for _, task := range tasks {
+		raw, err := os.ReadFile(task)
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(raw)) {
+			var n int
+			fmt.Sscan(f, &n)
+			out = append(out, n)
+		}
 	}
 	return out
 }
