@@ -227,7 +227,9 @@ type loader struct {
 	errors int // transport errors (the server went away)
 }
 
-func startLoad(t *testing.T, base string, n int) *loader {
+// startLoad starts n clients, each pausing pause between its comments (0: as fast as
+// the server answers).
+func startLoad(t *testing.T, base string, n int, pause time.Duration) *loader {
 	l := &loader{stop: make(chan struct{})}
 	for w := 0; w < n; w++ {
 		l.wg.Add(1)
@@ -249,7 +251,7 @@ func startLoad(t *testing.T, base string, n int) *loader {
 				select {
 				case <-l.stop:
 					return
-				default:
+				case <-time.After(pause):
 				}
 				f := url.Values{"_csrf": {token[1]}, "section": {"article-17"}, "body": {fmt.Sprintf("演练意见 %d-%d:建议加快建立现代产业体系,完善园区服务。", w, i)},
 					"name": {"测试"}, "identity": {"个人"}, "phone": {"13830463501"}, "consent": {"1"}, "form_key": {newFormKey()}}

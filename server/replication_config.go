@@ -204,7 +204,10 @@ func (r *ReplicationConfig) litestreamYAML(dbPath string, env []string) []byte {
 	// The portal flushes the replica itself before stopping Litestream; this bounds
 	// Litestream's own last attempt so that shutdown stays within systemd's timeout.
 	b.WriteString("shutdown-sync-timeout: 3s\n")
-	fmt.Fprintf(&b, "dbs:\n  - path: %s\n    replica:\n", q(dbPath))
+	// Litestream turns new WAL frames into LTX files every monitor interval and ships
+	// them every sync interval: checking the WAL four times per sync interval keeps the
+	// worst case near sync_interval rather than twice it.
+	fmt.Fprintf(&b, "dbs:\n  - path: %s\n    monitor-interval: %s\n    replica:\n", q(dbPath), q(monitorInterval(r.syncInterval).String()))
 	fmt.Fprintf(&b, "      url: %s\n", q(r.URL))
 	fmt.Fprintf(&b, "      sync-interval: %s\n", q(r.syncInterval.String()))
 	if strings.HasPrefix(r.URL, "sftp:") {
@@ -217,6 +220,17 @@ func (r *ReplicationConfig) litestreamYAML(dbPath string, env []string) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+func monitorInterval(sync time.Duration) time.Duration {
+	m := sync / 4
+	if m > time.Second {
+		m = time.Second
+	}
+	if m < 50*time.Millisecond {
+		m = 50 * time.Millisecond
+	}
+	return m
 }
 
 // snapshotInterval takes a full snapshot at least daily, and often enough that the

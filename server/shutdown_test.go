@@ -31,7 +31,7 @@ litestream = %q
 	p := startConsult(t, bin, cfgPath, base, "-fresh")
 	waitReady(t, base, 20*time.Second)
 
-	load := startLoad(t, base, 16)
+	load := startLoad(t, base, 16, 0)
 	for load.count() < 300 {
 		time.Sleep(20 * time.Millisecond)
 	}
