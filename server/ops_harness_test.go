@@ -39,7 +39,7 @@ var litestreamOnce struct {
 
 // litestreamBin finds Litestream LitestreamVersion on PATH (.ci/run installs it), or
 // builds it once with go install (minutes the first time; cached afterwards).
-func litestreamBin(t *testing.T) string {
+func litestreamBin(t testing.TB) string {
 	t.Helper()
 	litestreamOnce.Do(func() {
 		if p, err := exec.LookPath("litestream"); err == nil {
