@@ -166,24 +166,28 @@ func (m *metrics) countComment(next echo.HandlerFunc) echo.HandlerFunc {
 // refuse records why a comment was not accepted (for /metrics).
 func refuse(c echo.Context, reason string) { c.Set(refusalKey, reason) }
 
-// metricsHandler serves /metrics to the configured networks only. The client address
-// is the one the portal believes (the TCP peer, or X-Forwarded-For from a trusted
-// proxy), so a request relayed by nginx from the internet is refused.
-func (a *app) metricsHandler() echo.HandlerFunc {
+// opsOnly lets through only clients in metrics.allow (default loopback): /metrics
+// and /readyz are for the operators' monitoring, and /readyz writes to the database
+// on every call. The client address is the one the portal believes (the TCP peer, or
+// X-Forwarded-For from a trusted proxy), so a request relayed by nginx from the
+// internet is refused.
+func (a *app) opsOnly() echo.MiddlewareFunc {
 	allow := a.cfg.metricsAllow()
-	return func(c echo.Context) error {
-		ip := net.ParseIP(c.RealIP())
-		ok := false
-		for _, n := range allow {
-			if ip != nil && n.Contains(ip) {
-				ok = true
-				break
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ip := net.ParseIP(c.RealIP())
+			for _, n := range allow {
+				if ip != nil && n.Contains(ip) {
+					return next(c)
+				}
 			}
+			return echo.NewHTTPError(http.StatusForbidden, "address not in metrics.allow")
 		}
-		if !ok {
-			return echo.NewHTTPError(http.StatusForbidden, "metrics: address not in metrics.allow")
-		}
-		a.metrics.handler.ServeHTTP(c.Response(), c.Request())
-		return nil
 	}
+}
+
+// metricsHandler serves the Prometheus text format.
+func (a *app) metricsHandler(c echo.Context) error {
+	a.metrics.handler.ServeHTTP(c.Response(), c.Request())
+	return nil
 }

@@ -251,8 +251,13 @@ func TestMetrics(t *testing.T) {
 
 func TestMetricsAllowList(t *testing.T) {
 	e := newTestEnv(t, "[metrics]\nallow = [\"10.0.0.0/8\"]\n")
-	if status, _ := e.get("/metrics"); status != http.StatusForbidden {
-		t.Errorf("loopback not in metrics.allow: %d", status)
+	for _, path := range []string{"/metrics", "/readyz"} {
+		if status, _ := e.get(path); status != http.StatusForbidden {
+			t.Errorf("%s from loopback, not in metrics.allow: %d", path, status)
+		}
+	}
+	if status, _ := e.get("/healthz"); status != http.StatusOK {
+		t.Errorf("/healthz is for anyone: %d", status)
 	}
 	// Behind a trusted proxy, the client is the forwarded address: a request relayed
 	// from the internet is refused even though the TCP peer is loopback.

@@ -69,7 +69,7 @@ func (a *app) readiness(ctx context.Context) []readyCheck {
 	return out
 }
 
-// readyz answers 200 when the portal can take comments and keep them (database
+// readyz (for clients in metrics.allow) answers 200 when the portal can take comments and keep them (database
 // writable, replica keeping up, disk not full), 503 otherwise; one line per check.
 func (a *app) readyz(c echo.Context) error {
 	checks := a.readiness(c.Request().Context())
@@ -88,8 +88,9 @@ func (a *app) readyz(c echo.Context) error {
 
 // opsRoutes adds the operator's endpoints and the admin page on replication.
 func (a *app) opsRoutes(e *echo.Echo, adm *echo.Group) {
-	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", a.metricsHandler())
+	ops := a.opsOnly()
+	e.GET("/readyz", a.readyz, ops)
+	e.GET("/metrics", a.metricsHandler, ops)
 	adm.GET("/system", a.systemPage, a.requireRole(onlyAdmin...))
 }
 
