@@ -111,6 +111,16 @@ func TestStartRefusesEmptyWithReplica(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(p), "data", "consult.db")); err == nil {
 		t.Fatal("database created")
 	}
+	// -fresh begins empty on purpose (a new installation): the command gets past the
+	// refusal (and stops at the password, which standard input does not give here).
+	err = run([]string{"-config", p, "-fresh", "user", "add", "-role", "admin", "x"})
+	if err == nil || strings.Contains(err.Error(), "restore") || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("-fresh user add: err = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(p), "data", "consult.db")); err != nil {
+		t.Fatalf("-fresh did not create the database: %v", err)
+	}
+	os.RemoveAll(filepath.Join(filepath.Dir(p), "data"))
 	// restore refuses without a replica table, and onto an existing file.
 	p2 := writeConfig(t, replBase)
 	if err := run([]string{"-config", p2, "restore"}); err == nil || !strings.Contains(err.Error(), "no [replication]") {
