@@ -18,7 +18,7 @@ import (
 )
 
 // LitestreamVersion is the Litestream release the portal is built and tested against
-// (.ci/run installs it; deploy/README says how to install it on a server).
+// (.ci/run installs it; README "Operations" says how to install it on a server).
 const LitestreamVersion = "v0.5.18"
 
 // ReplicationConfig is config.toml's [replication] table: the database is streamed to
@@ -47,8 +47,7 @@ type ReplicationConfig struct {
 	retention    time.Duration
 }
 
-// replicationEnvNames are the environment variables Litestream reads for credentials;
-// the portal passes them through from its own environment.
+// envNameRE is a valid environment variable name in a credentials file.
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (c *Config) checkReplication() error {
