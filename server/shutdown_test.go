@@ -32,8 +32,10 @@ litestream = %q
 	waitReady(t, base, 20*time.Second)
 
 	load := startLoad(t, base, 16, 0)
-	for load.count() < 300 {
-		time.Sleep(20 * time.Millisecond)
+	for t0 := time.Now(); load.count() < 300; time.Sleep(20 * time.Millisecond) {
+		if time.Since(t0) > time.Minute {
+			t.Fatalf("only %d comments in a minute", load.count())
+		}
 	}
 	children := childPIDs(p.cmd.Process.Pid)
 	if len(children) != 1 {
