@@ -46,6 +46,7 @@ var auditActions = []auditAction{
 	{"user_unlock", "解除账户锁定"},
 	{"password_change", "修改本人密码"},
 	{"password_reset", "管理员重置密码"},
+	{"restore", "从副本恢复数据库"},
 }
 
 type auditAction struct{ Code, Label string }

@@ -38,6 +38,10 @@ type app struct {
 	api          *apiState // open data: /api/v1/, feed.xml, sitemap.xml (api.go)
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
+
+	replication  *replicator // nil when [replication] is absent
+	metrics      *metrics
+	minFreeBytes int64 // /readyz fails below this much free disk
 }
 
 func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
@@ -49,13 +53,17 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &app{
+	a := &app{
 		cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now,
 		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
 		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
 		trackLimit:   newLimiter(60),
 		loginLimit:   newLimiter(limitOr(cfg.Limits.LoginsPerMinute, 10)),
-	}, nil
+		minFreeBytes: defaultMinFreeBytes,
+	}
+	a.metrics = newMetrics(a)
+	st.OnCommit(a.metrics.observeCommit)
+	return a, nil
 }
 
 // routes wires middleware and handlers. Every URL the portal answers is listed here.
@@ -66,6 +74,7 @@ func (a *app) routes() http.Handler {
 	e.IPExtractor = a.ipExtractor()
 
 	e.Use(middleware.Recover())
+	e.Use(a.metrics.instrument)
 	e.Use(middleware.RequestID())
 	e.Use(a.requestLog())
 	// A 15,000-character comment, URL-encoded, is ~140 KB; whole drafts need more.
@@ -102,7 +111,7 @@ func (a *app) routes() http.Handler {
 		ErrorHandler:   a.csrfFailed,
 	})
 	e.GET("/c/:slug/comment", a.commentNew, csrf)
-	e.POST("/c/:slug/comments", a.commentCreate, csrf)
+	e.POST("/c/:slug/comments", a.commentCreate, a.metrics.countComment, csrf)
 	e.GET("/c/:slug/receipt/:tracking", a.commentReceipt)
 	e.GET("/track", a.track)
 	e.GET("/captcha/:id/image.png", a.captchaImage)
@@ -126,6 +135,7 @@ func (a *app) routes() http.Handler {
 	a.adminRoutes(adm)
 	a.feedbackRoutes(e, adm)
 	a.apiRoutes(e)
+	a.opsRoutes(e, adm)
 	e.GET("/healthz", a.healthz)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 	return e

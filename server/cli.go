@@ -18,6 +18,9 @@ import (
 //	consult -config FILE user add -role ROLE [-unit UNIT] USERNAME   (password on standard input)
 //	consult -config FILE backup PATH
 //	consult -config FILE retention [-after DAYS] [-dry-run]
+//
+// (consult -config FILE restore [-o PATH] [-timestamp RFC3339] runs before the
+// database is opened: see restoreCommand.)
 func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
 	switch {
 	case len(args) >= 2 && args[0] == "user" && args[1] == "add":
@@ -27,7 +30,7 @@ func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string
 	case len(args) >= 1 && args[0] == "retention":
 		return retentionCommand(ctx, st, args[1:], stdout)
 	}
-	return fmt.Errorf("unknown command %q (commands: user add, backup, retention)", strings.Join(args, " "))
+	return fmt.Errorf("unknown command %q (commands: user add, backup, retention, restore)", strings.Join(args, " "))
 }
 
 func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {

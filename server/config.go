@@ -47,6 +47,13 @@ type Config struct {
 		ContactRoles *[]string `toml:"contact_roles"`
 	} `toml:"privacy"`
 	Consultations []ConsultationConfig `toml:"consultation"`
+	// Replication streams the database to a replica with Litestream; nil when the
+	// [replication] table is absent (replication off).
+	Replication *ReplicationConfig `toml:"replication"`
+	Metrics     struct {
+		// Allow lists the networks /metrics answers (default loopback only).
+		Allow *[]string `toml:"allow"`
+	} `toml:"metrics"`
 
 	dir  string // folder of the config file; relative paths resolve against it
 	demo bool   // `consult demo`: every page carries the 演示数据 banner
@@ -153,6 +160,12 @@ func (c *Config) check() error {
 				return fmt.Errorf("privacy.contact_roles[%d]: %q is not a role (admin, officer, committee, department)", i, r)
 			}
 		}
+	}
+	if err := c.checkReplication(); err != nil {
+		return err
+	}
+	if err := c.checkMetrics(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i := range c.Consultations {

@@ -201,11 +201,13 @@ func (a *app) commentCreate(c echo.Context) error {
 		return a.renderCommentForm(c, d, f, http.StatusOK, "")
 	}
 	if !a.commentLimit.allow(c.RealIP(), a.now()) {
+		refuse(c, refusedRateLimit)
 		return a.renderCommentForm(c, d, f, http.StatusTooManyRequests, "提交过于频繁,请稍等一分钟后再提交。您填写的内容已保留。")
 	}
 	sel := d.Section(f.Section)
 	opens, closes := d.window(sel)
 	if st := statusAt(a.now(), opens, closes); st.State != "open" {
+		refuse(c, refusedWindow)
 		return a.renderCommentForm(c, d, f, http.StatusForbidden, windowNotice(st, opens, closes))
 	}
 	reqName, reqContact := a.requirements(d.C.Slug)
@@ -223,11 +225,19 @@ func (a *app) commentCreate(c echo.Context) error {
 			msg = "请输入图片中的数字。"
 		}
 		f.CheckField(ok, "captcha_solution", msg)
+		if !ok {
+			a.metrics.captchaFailed.Inc()
+		}
 	}
 	if f.Website != "" {
+		refuse(c, refusedHoneypot)
 		return a.renderCommentForm(c, d, f, http.StatusUnprocessableEntity, "提交未通过校验,请检查后重新提交。")
 	}
 	if !f.Valid() {
+		refuse(c, refusedInvalid)
+		if _, bad := f.FieldErrors["captcha_solution"]; bad && len(f.FieldErrors) == 1 {
+			refuse(c, refusedCaptcha)
+		}
 		return a.renderCommentForm(c, d, f, http.StatusUnprocessableEntity, "")
 	}
 	cm := &store.Comment{
@@ -275,6 +285,7 @@ func (a *app) csrfFailed(err error, c echo.Context) error {
 			SameSite: http.SameSiteLaxMode, Secure: a.cfg.SecureCookies(), MaxAge: 86400})
 	}
 	c.Set("csrf", token)
+	refuse(c, refusedCSRF)
 	f := readCommentForm(c)
 	return a.renderCommentForm(c, d, f, http.StatusForbidden, "页面已过期或未通过安全校验,您填写的内容已保留。请核对后再次提交。")
 }

@@ -155,6 +155,7 @@ func (s *Store) runCommitter() {
 func (s *Store) commitBatch(batch []*commentReq) {
 	ctx := context.Background()
 	results := make([]commentRes, len(batch))
+	t0 := time.Now()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var ids []any
 		for i, r := range batch {
@@ -172,6 +173,9 @@ func (s *Store) commitBatch(batch []*commentReq) {
 		}
 		return applyRouteRules(ctx, tx, ids) // standing routing rules (store/routing.go)
 	})
+	if err == nil {
+		s.observeCommit(len(batch), time.Since(t0))
+	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			s.commitBatch([]*commentReq{r})

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -36,8 +37,9 @@ type Store struct {
 	committerDone chan struct{}
 	closeOnce     sync.Once
 	stmts         commentStmts
-	health        writeHealth // whether writes fail for the disk or the database (health.go)
-	path          string      // the database file
+	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
+	path          string                                              // the database file
+	onCommit      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
