@@ -108,7 +108,6 @@ type commentFormView struct {
 	RequireName    bool
 	RequireContact bool
 	Identities     []string
-	Counts         map[string]int
 	MaxBody        int
 }
 
@@ -155,11 +154,6 @@ func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, sta
 			}
 		}
 	}
-	counts, err := a.store.CommentCounts(ctx, d.C.ID)
-	if err != nil {
-		return err
-	}
-	v.Counts = counts
 	title := "提出意见"
 	if sel != nil {
 		title = "对" + sel.Label + sel.Heading + "提出意见"

@@ -337,26 +337,6 @@ func countComments(ctx context.Context, tx *sql.Tx, consultationID int64) (int, 
 	return n, nil
 }
 
-// CommentCounts returns how many comments each section anchor (and "general") has.
-func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, COUNT(*) FROM comments
-		WHERE consultation_id = ? GROUP BY section_anchor`, consultationID)
-	if err != nil {
-		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var a string
-		var n int
-		if err := rows.Scan(&a, &n); err != nil {
-			return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
-		}
-		out[a] = n
-	}
-	return out, rows.Err()
-}
-
 // StatusCounts returns how many comments of a consultation have each status.
 func (s *Store) StatusCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM comments WHERE consultation_id = ? GROUP BY status`, consultationID)
