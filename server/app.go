@@ -28,6 +28,10 @@ type app struct {
 	// draftGen whenever a consultation's text or window changes.
 	gen      atomic.Uint64
 	draftGen atomic.Uint64
+	// draftRefresh is how often a draft page is re-rendered at most while comments
+	// arrive (draftRefresh in handlers_public.go; tests shorten it).
+	draftRefresh time.Duration
+	draftRenders atomic.Uint64 // draft page renders so far (tests and benchmarks read it)
 
 	draftsData   draftCache
 	commentLimit *limiter
@@ -49,6 +53,7 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 	}
 	return &app{
 		cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now,
+		draftRefresh: draftRefresh,
 		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
 		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
 		trackLimit:   newLimiter(60),

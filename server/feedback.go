@@ -183,7 +183,7 @@ func (a *app) feedbackSave(c echo.Context) error {
 	if _, err := a.store.PublishFeedback(ctx, a.actor(c), d.C.ID, a.now()); err != nil {
 		return err
 	}
-	a.gen.Add(1) // the draft page links to the report
+	a.draftGen.Add(1) // the draft page links to the report: render it before serving again
 	return c.Redirect(http.StatusSeeOther, "/admin/c/"+d.C.Slug+"/feedback?published=1")
 }
 
