@@ -24,6 +24,7 @@ type app struct {
 	pages  map[string]*template.Template
 	static string // version suffix for static URLs (content hash)
 	drafts *pageCache
+	forms  formCache // fresh comment form pages (formcache.go)
 	// gen changes whenever a count shown on a cached page changes (a new comment);
 	// draftGen whenever a consultation's text or window changes.
 	gen      atomic.Uint64
@@ -83,10 +84,11 @@ func (a *app) routes() http.Handler {
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 1024,
-		// The draft page is compressed once, ahead of time; a POST answers with a
-		// redirect, where setting up a compressor would cost more than the body.
+		// The draft page and the comment form are compressed once, ahead of time
+		// (pagecache.go, formcache.go); a POST answers with a redirect, where setting
+		// up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
-			return c.Path() == "/c/:slug" || c.Request().Method != http.MethodGet
+			return c.Path() == "/c/:slug" || c.Path() == "/c/:slug/comment" || c.Request().Method != http.MethodGet
 		},
 	}))
 

@@ -112,6 +112,8 @@ type commentFormView struct {
 }
 
 // commentNew shows the comment form, with the article from ?section= preselected.
+// A fresh form comes from the form-page cache (formcache.go): only the CSRF token,
+// the form key and the captcha id are filled in per request.
 func (a *app) commentNew(c echo.Context) error {
 	d, err := a.loadDraft(c.Request().Context(), c.Param("slug"))
 	if err != nil {
@@ -121,12 +123,22 @@ func (a *app) commentNew(c echo.Context) error {
 	if f.Section != "general" && d.Section(f.Section) == nil {
 		f.Section = "general"
 	}
-	return a.renderCommentForm(c, d, f, http.StatusOK, "")
+	v, title, status := a.commentFormView(c, d, f, http.StatusOK, "")
+	if status == http.StatusOK && v.CaptchaNote == "" {
+		return a.serveCachedForm(c, d, v, title)
+	}
+	return a.render(c, status, "comment_form", title, v)
 }
 
 // renderCommentForm re-renders the form with the person's input and a fresh captcha.
 func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, status int, notice string) error {
-	ctx := c.Request().Context()
+	v, title, status := a.commentFormView(c, d, f, status, notice)
+	return a.render(c, status, "comment_form", title, v)
+}
+
+// commentFormView is the form page's data, with a fresh form key and captcha (or the
+// note that the client asked for too many captchas, with status 429).
+func (a *app) commentFormView(c echo.Context, d *draftData, f commentForm, status int, notice string) (commentFormView, string, int) {
 	sel := d.Section(f.Section)
 	opens, closes := d.window(sel)
 	st := statusAt(a.now(), opens, closes)
@@ -142,11 +154,7 @@ func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, sta
 	}
 	if v.Open && v.CaptchaEnabled {
 		if a.captchaLimit.allow(c.RealIP(), a.now()) {
-			id, err := a.newCaptcha(ctx)
-			if err != nil {
-				return err
-			}
-			v.CaptchaID = id
+			v.CaptchaID = a.newCaptcha()
 		} else {
 			v.CaptchaNote = "获取验证码过于频繁,请稍等一分钟后点击“换一张”。"
 			if status == http.StatusOK {
@@ -158,7 +166,7 @@ func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, sta
 	if sel != nil {
 		title = "对" + sel.Label + sel.Heading + "提出意见"
 	}
-	return a.render(c, status, "comment_form", title, v)
+	return v, title, status
 }
 
 // windowNotice is what a visitor reads when the window is not open.
@@ -198,8 +206,9 @@ func (a *app) commentCreate(c echo.Context) error {
 	}
 	reqName, reqContact := a.requirements(d.C.Slug)
 	f.validate(d, reqName, reqContact)
-	if a.cfg.CaptchaEnabled() {
-		ok, err := a.checkCaptcha(ctx, f.CaptchaID, f.CaptchaSolution)
+	captchaOn := a.cfg.CaptchaEnabled()
+	if captchaOn {
+		ok, err := a.checkCaptcha(context.WithoutCancel(ctx), f.CaptchaID, f.CaptchaSolution)
 		if err != nil {
 			return err
 		}
@@ -226,7 +235,16 @@ func (a *app) commentCreate(c echo.Context) error {
 	if !formKeyRE.MatchString(cm.SubmissionKey) {
 		cm.SubmissionKey = newFormKey()
 	}
-	saved, _, err := a.store.CreateComment(context.WithoutCancel(ctx), cm)
+	var saved *store.Comment
+	if captchaOn {
+		saved, _, err = a.store.CreateCommentWithCaptcha(context.WithoutCancel(ctx), cm, f.CaptchaID, a.now())
+		if errors.Is(err, store.ErrCaptchaUsed) {
+			f.CheckField(false, "captcha_solution", "这个验证码已经用过,请输入新图片中的数字。")
+			return a.renderCommentForm(c, d, f, http.StatusUnprocessableEntity, "")
+		}
+	} else {
+		saved, _, err = a.store.CreateComment(context.WithoutCancel(ctx), cm)
+	}
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,19 @@ func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, created bool, err error) {
 	// Fingerprinting is pure CPU: do it here, in the caller's goroutine, not in the
 	// single committer.
-	req := &commentReq{c: c, fp: dedupe.Of(c.Body), done: make(chan commentRes, 1)}
+	return s.enqueue(ctx, &commentReq{c: c, fp: dedupe.Of(c.Body), done: make(chan commentRes, 1)})
+}
+
+// CreateCommentWithCaptcha is CreateComment for a comment answered with a captcha:
+// the captcha is used up in the same transaction that stores the comment, so the
+// comment is saved exactly when its captcha is used. A captcha used already gives
+// ErrCaptchaUsed (unless it was used by this same form, whose comment is returned).
+func (s *Store) CreateCommentWithCaptcha(ctx context.Context, c *Comment, captchaID string, now time.Time) (saved *Comment, created bool, err error) {
+	return s.enqueue(ctx, &commentReq{c: c, fp: dedupe.Of(c.Body), captcha: captchaID, now: now, done: make(chan commentRes, 1)})
+}
+
+// enqueue hands a request to the group committer and waits for its commit.
+func (s *Store) enqueue(ctx context.Context, req *commentReq) (saved *Comment, created bool, err error) {
 	select {
 	case s.commentQ <- req:
 	case <-s.quit:
@@ -100,9 +112,11 @@ func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, 
 }
 
 type commentReq struct {
-	c    *Comment
-	fp   dedupe.Fingerprint
-	done chan commentRes
+	c       *Comment // nil: only use up the captcha (a wrong answer)
+	fp      dedupe.Fingerprint
+	captcha string    // captcha id to use up with the comment, if any
+	now     time.Time // the caller's clock, for captcha expiry
+	done    chan commentRes
 }
 
 type commentRes struct {
@@ -153,9 +167,44 @@ func (s *Store) runCommitter() {
 func (s *Store) commitBatch(batch []*commentReq) {
 	ctx := context.Background()
 	results := make([]commentRes, len(batch))
+	var latest time.Time
+	for _, r := range batch {
+		if r.captcha != "" && r.now.After(latest) {
+			latest = r.now
+		}
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if !latest.IsZero() && latest.Sub(s.capPruned) > time.Minute {
+			if err := pruneCaptchas(ctx, tx, latest); err != nil {
+				return err
+			}
+		}
 		var ids []any
 		for i, r := range batch {
+			results[i] = commentRes{}
+			if r.captcha != "" {
+				fresh, err := claimCaptcha(ctx, tx, r.captcha)
+				if err != nil {
+					return err
+				}
+				if !fresh {
+					results[i].err = ErrCaptchaUsed
+					if r.c == nil {
+						results[i].err = nil // a wrong answer to a captcha used already
+					} else if r.c.SubmissionKey != "" { // the same form twice (double click)?
+						old, err := scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, r.c.SubmissionKey))
+						if err == nil {
+							results[i] = commentRes{old, false, nil}
+						} else if !errors.Is(err, sql.ErrNoRows) {
+							return err
+						}
+					}
+					continue
+				}
+			}
+			if r.c == nil {
+				continue
+			}
 			c, created, err := s.insertComment(ctx, tx, r.c, r.fp)
 			if err != nil {
 				return err
@@ -172,6 +221,9 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			s.commitBatch([]*commentReq{r})
 		}
 		return
+	}
+	if err == nil && !latest.IsZero() && latest.Sub(s.capPruned) > time.Minute {
+		s.capPruned = latest
 	}
 	for i, r := range batch {
 		if err != nil {

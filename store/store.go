@@ -36,6 +36,8 @@ type Store struct {
 	committerDone chan struct{}
 	closeOnce     sync.Once
 	stmts         commentStmts
+	captchaSecret []byte    // HMAC key of captcha answers (store/captcha.go)
+	capPruned     time.Time // when the committer last pruned used captchas
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -81,6 +83,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxIdleConns(4)
 	s.r = r
 	if err := s.checkFTS5(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	if err := s.loadCaptchaSecret(ctx); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err

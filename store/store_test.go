@@ -221,36 +221,6 @@ func TestCreateCommentConcurrentAndIdempotent(t *testing.T) {
 	}
 }
 
-func TestCaptchaUsedOnce(t *testing.T) {
-	s, _ := openTest(t)
-	ctx := context.Background()
-	now := time.Now()
-	if err := s.CreateCaptcha(ctx, "c1", "123456", now); err != nil {
-		t.Fatal(err)
-	}
-	if d, err := s.CaptchaDigits(ctx, "c1", now); err != nil || d != "123456" {
-		t.Fatalf("digits %q %v", d, err)
-	}
-	if ok, _ := s.UseCaptcha(ctx, "c1", "000000", now); ok {
-		t.Fatal("wrong answer accepted")
-	}
-	if ok, _ := s.UseCaptcha(ctx, "c1", "123456", now); ok {
-		t.Fatal("captcha accepted a second try")
-	}
-	if err := s.CreateCaptcha(ctx, "c2", "654321", now.Add(-CaptchaTTL-time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := s.UseCaptcha(ctx, "c2", "654321", now); ok {
-		t.Fatal("expired captcha accepted")
-	}
-	if err := s.CreateCaptcha(ctx, "c3", "111111", now); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := s.UseCaptcha(ctx, "c3", "111111", now); !ok {
-		t.Fatal("right answer refused")
-	}
-}
-
 func TestTrackingNumbers(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 2000; i++ {
