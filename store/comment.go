@@ -305,49 +305,68 @@ func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
 // joinGroup puts a new comment in the duplicate group of an earlier identical or
 // near-identical comment of the same consultation, or starts a group of its own.
 func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
-	var gid int64
-	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
-	}
-	if gid == 0 && fp.Comparable() {
-	bands:
-		for b := 0; b < dedupe.NumBands; b++ {
-			rows, err := tx.StmtContext(ctx, s.stmts.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], id)
-			if err != nil {
-				return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
-			}
-			for rows.Next() {
-				var g int64
-				var blob []byte
-				if err := rows.Scan(&g, &blob); err != nil {
-					rows.Close()
-					return 0, err
-				}
-				other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
-				if dedupe.Similarity(fp, other) >= dedupe.Threshold {
-					gid = g
-					rows.Close()
-					break bands
-				}
-			}
-			if err := rows.Close(); err != nil {
-				return 0, err
-			}
-		}
+	gid, err := s.findGroup(ctx, tx, id, consultationID, fp)
+	if err != nil {
+		return 0, err
 	}
 	if gid == 0 {
 		gid = id
-		if _, err := tx.StmtContext(ctx, s.stmts.newGroup).ExecContext(ctx, id, consultationID); err != nil {
-			return 0, fmt.Errorf("store: new group: %w", err)
-		}
-	} else if _, err := tx.StmtContext(ctx, s.stmts.growGroup).ExecContext(ctx, gid); err != nil {
-		return 0, fmt.Errorf("store: join group: %w", err)
+	}
+	if err := s.countInGroup(ctx, tx, gid, id, consultationID); err != nil {
+		return 0, err
 	}
 	if _, err := tx.StmtContext(ctx, s.stmts.setGroup).ExecContext(ctx, gid, id); err != nil {
 		return 0, fmt.Errorf("store: set group: %w", err)
 	}
 	return gid, nil
+}
+
+// findGroup returns the group of an earlier identical or near-identical comment of the
+// consultation (other than id), or 0.
+func (s *Store) findGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
+	var gid int64
+	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
+	}
+	if gid != 0 || !fp.Comparable() {
+		return gid, nil
+	}
+	for b := 0; b < dedupe.NumBands; b++ {
+		rows, err := tx.StmtContext(ctx, s.stmts.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], id)
+		if err != nil {
+			return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
+		}
+		for rows.Next() {
+			var g int64
+			var blob []byte
+			if err := rows.Scan(&g, &blob); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
+			if dedupe.Similarity(fp, other) >= dedupe.Threshold {
+				rows.Close()
+				return g, nil
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// countInGroup records comment id as a member of group gid (a new group when gid == id).
+func (s *Store) countInGroup(ctx context.Context, tx *sql.Tx, gid, id, consultationID int64) error {
+	if gid == id {
+		if _, err := tx.StmtContext(ctx, s.stmts.newGroup).ExecContext(ctx, id, consultationID); err != nil {
+			return fmt.Errorf("store: new group: %w", err)
+		}
+	} else if _, err := tx.StmtContext(ctx, s.stmts.growGroup).ExecContext(ctx, gid); err != nil {
+		return fmt.Errorf("store: join group: %w", err)
+	}
+	return nil
 }
 
 func unixOrZero(t time.Time) int64 {
