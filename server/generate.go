@@ -12,9 +12,11 @@ import (
 	"consult/store/gen"
 )
 
-// importColumns are the import format's English header keys (a stable contract),
-// in the order generate writes them; status is optional (triage done elsewhere).
-var importColumns = []string{"section", "body", "name", "identity", "organization", "phone", "email", "channel", "received_at", "status"}
+// importColumns are the import format's English header keys (the first nine are a
+// stable contract), in the order generate writes them; status (triage done
+// elsewhere) and publish_name (the commenter agreed to their name being published)
+// are optional.
+var importColumns = []string{"section", "body", "name", "identity", "organization", "phone", "email", "channel", "received_at", "status", "publish_name"}
 
 // importTimeLayout is how generate writes received_at (Beijing time); import reads it
 // and several others.
@@ -60,6 +62,10 @@ func generateCommand(args []string, stdout io.Writer) error {
 		}
 		row[0], row[1], row[2], row[3], row[4] = c.SectionAnchor, c.Body, c.Name, c.Identity, c.Organization
 		row[5], row[6], row[7], row[8], row[9] = c.Phone, c.Email, c.Channel, received.In(beijing).Format(importTimeLayout), c.Status
+		row[10] = ""
+		if c.PublishName {
+			row[10] = "1"
+		}
 		if err := w.Write(row); err != nil {
 			return err
 		}

@@ -33,8 +33,8 @@ import (
 var importHeaders = map[string]string{
 	"section": "section", "body": "body", "name": "name", "identity": "identity", "organization": "organization",
 	"phone": "phone", "email": "email", "channel": "channel", "received_at": "received_at", "status": "status",
-	"tracking": "tracking",
-	"条款":       "section", "意见内容": "body", "提交人": "name", "身份": "identity", "单位": "organization",
+	"tracking": "tracking", "publish_name": "publish_name", "公开姓名": "publish_name",
+	"条款": "section", "意见内容": "body", "提交人": "name", "身份": "identity", "单位": "organization",
 	"联系电话": "phone", "电子邮箱": "email", "渠道": "channel", "提交时间": "received_at", "收到日期": "received_at",
 	"处理状态": "status", "受理编号": "tracking", "章": "chapter",
 }
@@ -396,7 +396,7 @@ func (im *importer) comment(rec []string) (*store.Comment, string) {
 		Section: anchor, Body: normalizeText(im.cell(rec, "body")), Name: normalizeLine(im.cell(rec, "name")),
 		Identity: normalizeLine(im.cell(rec, "identity")), Organization: normalizeLine(im.cell(rec, "organization")),
 		Phone: unmasked(normalizeLine(im.cell(rec, "phone"))), Email: unmasked(normalizeLine(im.cell(rec, "email"))),
-		Consent: true,
+		Consent: true, PublishName: isChecked(strings.ToLower(strings.TrimSpace(im.cell(rec, "publish_name")))) || strings.TrimSpace(im.cell(rec, "publish_name")) == "是",
 	}
 	if f.Identity == "" {
 		f.Identity = "个人" // what the form preselects
@@ -421,7 +421,7 @@ func (im *importer) comment(rec []string) (*store.Comment, string) {
 		}
 		return nil, strings.Join(reasons, "")
 	}
-	c := &store.Comment{ConsultationID: im.d.C.ID, SectionAnchor: f.Section, Body: f.Body, Name: f.Name,
+	c := &store.Comment{ConsultationID: im.d.C.ID, SectionAnchor: f.Section, Body: f.Body, Name: f.Name, PublishName: f.PublishName,
 		Identity: f.Identity, Organization: f.Organization, Phone: f.Phone, Email: f.Email,
 		Channel: channel, Status: status, ConsentedAt: im.now, CreatedAt: im.now, RecordedBy: "import"}
 	if s := im.d.Section(f.Section); s != nil {
