@@ -88,7 +88,8 @@ func (a *app) routes() http.Handler {
 		// (pagecache.go, formcache.go); a POST answers with a redirect, where setting
 		// up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
-			return c.Path() == "/c/:slug" || c.Path() == "/c/:slug/comment" || c.Request().Method != http.MethodGet
+			return c.Path() == "/c/:slug" || c.Path() == "/c/:slug/comment" || c.Path() == "/c/:slug/feedback" ||
+				c.Request().Method != http.MethodGet
 		},
 	}))
 
