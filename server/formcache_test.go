@@ -146,6 +146,12 @@ func TestFormPageFromCache(t *testing.T) {
 		t.Fatal("reading settings not applied to the cached form")
 	}
 
+	// A hostile CSRF cookie is escaped, as the template escapes it.
+	_, hostile := e.rawGet(path, "identity", `_csrf=x><script>x</script>`)
+	if strings.Contains(string(hostile), "<script>x</script>") || !strings.Contains(string(hostile), `value="x&gt;&lt;script&gt;`) {
+		t.Fatal("the CSRF token from the cookie is not escaped")
+	}
+
 	// A cached form submits like any other.
 	f, _ := e.openForm("article-17")
 	if resp, page := e.submit(f, nil); resp.StatusCode != http.StatusSeeOther {
