@@ -23,7 +23,8 @@ package main
 // time until it answers the draft page, then its peak RSS after 64 clients ran the
 // cycle against it.
 //
-// Reproduce (bench/cycle.txt; CONSULT_CYCLE_SKIP_1M=1 leaves the million out):
+// Reproduce (bench/cycle.txt; CONSULT_CYCLE_SKIP_1M=1 leaves the million out,
+// CONSULT_CYCLE_N=200000 uses a database of that size instead, still named "1m"):
 //
 //	go test -tags sqlite_fts5 -run '^$' -bench 'CommentCycle|DraftPageWhileCommenting|Startup1M' -benchtime 3s -timeout 0 ./server/
 //
@@ -86,9 +87,20 @@ var millionCopy struct {
 	err  error
 }
 
+// cycleBigN is the size of the big database: 1,000,000 unless CONSULT_CYCLE_N says
+// otherwise (a smaller one builds faster on a busy machine).
+func cycleBigN() int {
+	if v := os.Getenv("CONSULT_CYCLE_N"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	return queueBenchN
+}
+
 func cycleMillionCopy(tb testing.TB) string {
 	tb.Helper()
-	src := queueBenchDB(tb, queueBenchN)
+	src := queueBenchDB(tb, cycleBigN())
 	millionCopy.once.Do(func() {
 		dir, err := os.MkdirTemp("", "consult-cycle-")
 		if err != nil {
@@ -324,7 +336,11 @@ func runCycleBench(b *testing.B, k cycleKind, conns int) {
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N), "cpu-µs/cycle")
-	fmt.Fprintf(os.Stderr, "cycle bench: %s conns=%d: %d cycles in %v, load1 %s -> %s\n", k.name, conns, b.N, elapsed.Round(time.Millisecond), load0, othersLoad())
+	size := ""
+	if strings.Contains(k.name, "1m") {
+		size = fmt.Sprintf(" (database of %d generated comments)", cycleBigN())
+	}
+	fmt.Fprintf(os.Stderr, "cycle bench: %s%s conns=%d: %d cycles in %v, load1 %s -> %s\n", k.name, size, conns, b.N, elapsed.Round(time.Millisecond), load0, othersLoad())
 }
 
 // BenchmarkDraftPageWhileCommenting: the draft page at 64 connections while 4 clients
