@@ -34,6 +34,7 @@ func TestPragmasAreApplied(t *testing.T) {
 		"writer.foreign_keys": "1", "reader.foreign_keys": "1",
 		"writer.busy_timeout": "10000", "reader.busy_timeout": "10000",
 		"writer.query_only": "0", "reader.query_only": "1",
+		"writer.cache_size": "-32768",
 	}
 	for k, v := range want {
 		if got[k] != v {
