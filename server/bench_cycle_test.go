@@ -346,6 +346,31 @@ func runCycleBench(b *testing.B, k cycleKind, conns int) {
 // BenchmarkDraftPageWhileCommenting: the draft page at 64 connections while 4 clients
 // post comments without pause, beside the pre-compressed ceiling under the same stream.
 func BenchmarkDraftPageWhileCommenting(b *testing.B) {
+	runDraftWhileCommenting(b, func(name, base string) {
+		b.Run(name+"/conns=64", func(b *testing.B) { runDraftBench(b, base, 64, -1) })
+	})
+}
+
+// TestDraftWhileCommentingBenchSetup runs the same setup with a few requests per side.
+func TestDraftWhileCommentingBenchSetup(t *testing.T) {
+	runDraftWhileCommenting(t, func(name, base string) {
+		tr := newDraftBenchClient()
+		defer tr.CloseIdleConnections()
+		for range 20 {
+			resp, _, err := draftBenchGet(tr, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkDraftBenchResp(resp); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+	})
+}
+
+// runDraftWhileCommenting starts the portal, a ceiling serving its draft page from
+// memory and 4 commenters, and calls measure for the ceiling then the portal.
+func runDraftWhileCommenting(b testing.TB, measure func(name, base string)) {
 	tg := startCyclePortal(b, "", false)
 	// The ceiling serves the page as it is when the stream starts, from memory.
 	resp, gz, err := draftBenchGet(newDraftBenchClient(), tg.base)
@@ -388,8 +413,8 @@ func BenchmarkDraftPageWhileCommenting(b *testing.B) {
 	}
 	renders0 := tg.app.draftRenders.Load()
 	start := time.Now()
-	b.Run("ceiling/conns=64", func(b *testing.B) { runDraftBench(b, ceiling.URL, 64, -1) })
-	b.Run("portal/conns=64", func(b *testing.B) { runDraftBench(b, tg.base, 64, -1) })
+	measure("ceiling", ceiling.URL)
+	measure("portal", tg.base)
 	close(stop)
 	wg.Wait()
 	el := time.Since(start)
@@ -403,72 +428,90 @@ func BenchmarkDraftPageWhileCommenting(b *testing.B) {
 // answers are not reachable from the test binary).
 func BenchmarkStartup1M(b *testing.B) {
 	src := cycleMillionCopy(b)
-	dir := b.TempDir()
-	bin := buildConsult(b, dir)
+	bin := buildConsult(b, b.TempDir())
 	for range b.N {
-		cfgDir := filepath.Join(dir, "run")
-		os.RemoveAll(cfgDir)
-		if err := os.Mkdir(cfgDir, 0o750); err != nil {
-			b.Fatal(err)
-		}
-		addr := freeAddr(b)
-		conf := strings.Replace(testConfig+cycleBenchLimits+"[captcha]\nenabled = false\n", `path = "data/test.db"`, "path = "+strconv.Quote(src), 1)
-		conf = strings.Replace(conf, `addr = "127.0.0.1:0"`, `addr = "`+addr+`"`, 1)
-		// An open window, so the form accepts comments.
-		conf = strings.Replace(conf, "closes_at = 2023-02-07T17:00:00+08:00", "closes_at = 2099-02-07T17:00:00+08:00", 1)
-		writeTestConfig(b, cfgDir, conf)
-		logf, err := os.Create(filepath.Join(cfgDir, "server.log"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		child := exec.Command(bin, "-config", filepath.Join(cfgDir, "config.toml"))
-		child.Stdout, child.Stderr = logf, logf
-		start := time.Now()
-		if err := child.Start(); err != nil {
-			b.Fatal(err)
-		}
-		base := "http://" + addr
-		var up time.Duration
-		for {
-			resp, err := http.Get(base + "/c/" + seedSlug)
-			if err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					up = time.Since(start)
-					break
-				}
-			}
-			if time.Since(start) > time.Minute {
-				b.Fatal("the server did not answer within a minute")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		tg := cycleTarget{base: base}
-		clients := cycleClientsOn(b, base, true, 64)
-		var wg sync.WaitGroup
-		var done atomic.Int64
-		for _, c := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for range 40 {
-					if err := cycle(c, tg); err != nil {
-						b.Error(err)
-						return
-					}
-					done.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
-		rss := procStatusKB(b, child.Process.Pid, "VmHWM")
-		child.Process.Signal(syscall.SIGTERM)
-		child.Wait()
-		logf.Close()
+		up, rss, cycles := runStartupBench(b, bin, src, 64, 40)
 		b.ReportMetric(up.Seconds()*1000, "startup-ms")
 		b.ReportMetric(float64(rss)/1024, "MiB-peak-rss")
-		fmt.Fprintf(os.Stderr, "startup on the million: %v to the first draft page; peak RSS %d MiB after %d cycles at 64 clients\n",
-			up.Round(time.Millisecond), rss>>10, done.Load())
+		fmt.Fprintf(os.Stderr, "startup on the big database (%d comments): %v to the first draft page; peak RSS %d MiB after %d cycles at 64 clients\n",
+			cycleBigN(), up.Round(time.Millisecond), rss>>10, cycles)
 	}
+}
+
+// TestStartupBenchSetup runs the start-up benchmark's code on 2,000 comments.
+func TestStartupBenchSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	src := filepath.Join(t.TempDir(), "small.db")
+	queueBenchBuild(t, src, 2000, nil)
+	up, rss, cycles := runStartupBench(t, buildConsult(t, t.TempDir()), src, 4, 3)
+	if up <= 0 || rss <= 0 || cycles != 12 {
+		t.Fatalf("startup %v, rss %d kB, %d cycles", up, rss, cycles)
+	}
+}
+
+// runStartupBench starts bin on the database at src (captcha off, an open window),
+// waits for the draft page, runs perClient cycles from each of conns clients, and
+// returns the start-up time, the peak RSS in kB and the cycles done.
+func runStartupBench(tb testing.TB, bin, src string, conns, perClient int) (time.Duration, int64, int64) {
+	tb.Helper()
+	cfgDir := tb.TempDir()
+	addr := freeAddr(tb)
+	conf := strings.Replace(testConfig+cycleBenchLimits+"[captcha]\nenabled = false\n", `path = "data/test.db"`, "path = "+strconv.Quote(src), 1)
+	conf = strings.Replace(conf, `addr = "127.0.0.1:0"`, `addr = "`+addr+`"`, 1)
+	// An open window, so the form accepts comments.
+	conf = strings.Replace(conf, "closes_at = 2023-02-07T17:00:00+08:00", "closes_at = 2099-02-07T17:00:00+08:00", 1)
+	writeTestConfig(tb, cfgDir, conf)
+	logf, err := os.Create(filepath.Join(cfgDir, "server.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logf.Close()
+	child := exec.Command(bin, "-config", filepath.Join(cfgDir, "config.toml"))
+	child.Stdout, child.Stderr = logf, logf
+	start := time.Now()
+	if err := child.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	defer func() {
+		child.Process.Signal(syscall.SIGTERM)
+		child.Wait()
+	}()
+	base := "http://" + addr
+	var up time.Duration
+	for {
+		resp, err := http.Get(base + "/c/" + seedSlug)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				up = time.Since(start)
+				break
+			}
+		}
+		if time.Since(start) > time.Minute {
+			tb.Fatal("the server did not answer within a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tg := cycleTarget{base: base}
+	clients := cycleClientsOn(tb, base, true, conns)
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	for _, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perClient {
+				if err := cycle(c, tg); err != nil {
+					tb.Error(err)
+					return
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return up, procStatusKB(tb, child.Process.Pid, "VmHWM"), done.Load()
 }
