@@ -124,7 +124,7 @@ func (a *app) apiServe(build func(echo.Context) (*apiDoc, error)) echo.HandlerFu
 			if err != nil {
 				return err
 			}
-			cp, err := newCachedPage(doc.body, gen, now.Add(apiTTL))
+			cp, err := newCachedPage(doc.body, gen, 0, now, now.Add(apiTTL))
 			if err != nil {
 				return err
 			}

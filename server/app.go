@@ -24,10 +24,15 @@ type app struct {
 	pages  map[string]*template.Template
 	static string // version suffix for static URLs (content hash)
 	drafts *pageCache
+	forms  formCache // fresh comment form pages (formcache.go)
 	// gen changes whenever a count shown on a cached page changes (a new comment);
 	// draftGen whenever a consultation's text or window changes.
 	gen      atomic.Uint64
 	draftGen atomic.Uint64
+	// draftRefresh is how often a draft page is re-rendered at most while comments
+	// arrive (draftRefresh in handlers_public.go; tests shorten it).
+	draftRefresh time.Duration
+	draftRenders atomic.Uint64 // draft page renders so far (tests and benchmarks read it)
 
 	draftsData   draftCache
 	commentLimit *limiter
@@ -55,6 +60,7 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 	}
 	a := &app{
 		cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now,
+		draftRefresh: draftRefresh,
 		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
 		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
 		trackLimit:   newLimiter(60),
@@ -89,10 +95,12 @@ func (a *app) routes() http.Handler {
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 1024,
-		// The draft page is compressed once, ahead of time; a POST answers with a
-		// redirect, where setting up a compressor would cost more than the body.
+		// The draft page and the comment form are compressed once, ahead of time
+		// (pagecache.go, formcache.go); a POST answers with a redirect, where setting
+		// up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
-			return isPrecompressed(c) || c.Request().Method != http.MethodGet
+			return isPrecompressed(c) || c.Path() == "/c/:slug/comment" || c.Path() == "/c/:slug/feedback" ||
+				c.Request().Method != http.MethodGet
 		},
 	}))
 

@@ -455,7 +455,7 @@ func saveWithExcelize(tb testing.TB, job exportJob, detail, feedback [][]any, pa
 	tb.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
-	b := &builder{job: job, f: f}
+	b := &builder{job: job, f: f, details: []string{sheetDetail}}
 	if err := b.setup(); err != nil {
 		tb.Fatal(err)
 	}

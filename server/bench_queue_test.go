@@ -29,7 +29,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +45,7 @@ const (
 // queueBenchKey names what a cached database was built from; a database whose key
 // file says anything else is rebuilt.
 func queueBenchKey(n int) string {
-	return fmt.Sprintf("generator v%d, seed %d, %d comments, real insert path (store.CreateComment)", gen.Version, queueBenchSeed, n)
+	return fmt.Sprintf("generator v%d, seed %d, %d comments, consult generate + consult import", gen.Version, queueBenchSeed, n)
 }
 
 // queueBenchConfig is a config.toml for the seed consultation on the database at path.
@@ -83,15 +82,14 @@ func queueBenchOpen(tb testing.TB, dbPath string) (*app, *store.Store) {
 }
 
 // queueBenchBuild fills a new database at dbPath with n generated comments on the seed
-// consultation through the store's own insert path, store.CreateComment: the group
-// committer writes each batch of up to 256 comments in one transaction, and every
-// comment gets its row, its indexes, its FTS entry (by trigger) and its duplicate
-// group (store.joinGroup) exactly as a comment from the public form does. Enough
-// comments are in flight at once for the batches to fill, so ids follow the generated
-// order only roughly (within a batch). The generator's statuses (triage under way:
-// about 30% decided, older comments more often) are stored by the same insert, which
-// accepts a status; decisions made that way have no response, decider or audit entry.
-// It also adds the officer account the benchmark signs in with.
+// consultation the way a newcomer would: `consult generate` writes them to a CSV file
+// and `consult import` reads it (importCommand, in this process), which stores every
+// row, index, FTS entry and duplicate group as the web path does (store.ImportComments:
+// normalised hash, then the five MinHash LSH bands). The generator's statuses (triage
+// under way: about 30% decided, older comments more often) come in through the
+// import's status column; decisions made that way have no response, decider or audit
+// entry. Imported comments are dated by received_at (a letter's day of receipt) and
+// recorded by "import". It also adds the officer account the benchmark signs in with.
 func queueBenchBuild(tb testing.TB, dbPath string, n int, logf func(string, ...any)) {
 	tb.Helper()
 	a, st := queueBenchOpen(tb, dbPath)
@@ -104,59 +102,28 @@ func queueBenchBuild(tb testing.TB, dbPath string, n int, logf func(string, ...a
 	if _, err := st.CreateUser(ctx, store.Actor{Username: "bench"}, queueBenchUser, h, store.RoleOfficer); err != nil {
 		tb.Fatal(err)
 	}
-	d, err := a.loadDraft(ctx, seedSlug)
+	csvPath := dbPath + ".csv"
+	f, err := os.Create(csvPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := gen.New(gen.Options{Seed: queueBenchSeed, N: n, Opens: d.C.OpensAt, Closes: d.C.ClosesAt})
-	in := make(chan gen.Comment, 1024)
-	go func() {
-		defer close(in)
-		for {
-			c, ok := g.Next()
-			if !ok {
-				return
-			}
-			in <- c
-		}
-	}()
-	const workers = 512
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		done     int
-	)
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for gc := range in {
-				c := &store.Comment{ConsultationID: d.C.ID, SectionAnchor: gc.SectionAnchor, Body: gc.Body, Name: gc.Name,
-					Identity: gc.Identity, Organization: gc.Organization, Phone: gc.Phone, Email: gc.Email,
-					PublishName: gc.PublishName, ConsentedAt: gc.CreatedAt, Channel: gc.Channel, Status: gc.Status,
-					CreatedAt: gc.CreatedAt, ReceivedAt: gc.ReceivedAt, RecordedBy: gc.RecordedBy}
-				if s := d.Section(gc.SectionAnchor); s != nil {
-					c.SectionID = s.ID
-				}
-				_, _, err := st.CreateComment(ctx, c)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				done++
-				if logf != nil && done%50000 == 0 {
-					el := time.Since(start)
-					logf("%d comments in %v (%.0f/s)", done, el.Round(time.Second), float64(done)/el.Seconds())
-				}
-				mu.Unlock()
-			}
-		}()
+	defer os.Remove(csvPath)
+	if err := generateCommand([]string{"-n", strconv.Itoa(n), "-seed", strconv.Itoa(queueBenchSeed)}, f); err != nil {
+		tb.Fatal(err)
 	}
-	wg.Wait()
-	if firstErr != nil {
-		tb.Fatal(firstErr)
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	var out strings.Builder
+	progress := io.Discard
+	if logf != nil {
+		progress = os.Stderr
+	}
+	if err := runCommandWith(ctx, a.cfg, st, []string{"import", "-consultation", seedSlug, csvPath}, &out, progress); err != nil {
+		tb.Fatalf("import: %v\n%s", err, out.String())
+	}
+	if logf != nil {
+		logf("%s", strings.TrimSpace(out.String()))
 	}
 }
 
@@ -537,7 +504,7 @@ func TestQueueBenchSetup(t *testing.T) {
 	ctx := context.Background()
 
 	// What the generator produced, comment by comment.
-	g := gen.New(gen.Options{Seed: queueBenchSeed, N: n, Opens: e.d.C.OpensAt, Closes: e.d.C.ClosesAt})
+	g := gen.New(gen.Options{Seed: queueBenchSeed, N: n, Opens: seedOpens, Closes: seedCloses}) // as generate makes them
 	var want []gen.Comment
 	copies := 0
 	for c, ok := g.Next(); ok; c, ok = g.Next() {
@@ -571,8 +538,9 @@ func TestQueueBenchSetup(t *testing.T) {
 	if grouped < copies*9/10 || groups > n-copies*9/10 {
 		t.Errorf("%d comments in %d groups, %d in groups of two or more; the generator wrote %d campaign copies", n, groups, grouped, copies)
 	}
-	// Every generated comment is stored as generated (ids follow arrival, which the
-	// concurrent build shuffles a little, so compare as multisets).
+	// Every generated comment is stored as generated, as the import stores it: dated
+	// by its day of receipt when it came by letter, e-mail or phone, recorded by
+	// "import" (compared as multisets).
 	rows, err := db.QueryContext(ctx, `SELECT body, section_anchor, name, identity, organization, phone, email, publish_name,
 		channel, status, created_at, received_at, recorded_by FROM comments`)
 	if err != nil {
@@ -605,6 +573,10 @@ func TestQueueBenchSetup(t *testing.T) {
 	}
 	rows.Close()
 	for _, c := range want {
+		if !c.ReceivedAt.IsZero() {
+			c.CreatedAt = c.ReceivedAt
+		}
+		c.RecordedBy = "import"
 		k := key(c)
 		if seen[k] == 0 {
 			t.Fatalf("generated comment %d is not stored as generated: %+v", c.Seq, c)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -18,10 +19,15 @@ import (
 //	consult -config FILE user add -role ROLE [-unit UNIT] USERNAME   (password on standard input)
 //	consult -config FILE backup PATH
 //	consult -config FILE retention [-after DAYS] [-dry-run]
+//	consult -config FILE import -consultation SLUG [-dry-run] PATH
+//	consult generate [-n N] [-seed S]   (main.go: needs no config)
 //
 // (consult -config FILE restore [-o PATH] [-timestamp RFC3339] runs before the
 // database is opened: see restoreCommand.)
 func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) >= 1 && args[0] == "import" {
+		return runCommandWith(ctx, cfg, st, args, stdout, os.Stderr)
+	}
 	switch {
 	case len(args) >= 2 && args[0] == "user" && args[1] == "add":
 		return userAdd(ctx, st, args[2:], stdin, stdout)
@@ -30,7 +36,7 @@ func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string
 	case len(args) >= 1 && args[0] == "retention":
 		return retentionCommand(ctx, st, args[1:], stdout)
 	}
-	return fmt.Errorf("unknown command %q (commands: user add, backup, retention, restore)", strings.Join(args, " "))
+	return fmt.Errorf("unknown command %q (commands: user add, backup, retention, restore, import, generate)", strings.Join(args, " "))
 }
 
 func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -81,4 +87,9 @@ func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reade
 	}
 	fmt.Fprintf(stdout, "user %s added with role %s\n", name, *role)
 	return nil
+}
+
+// runCommandWith runs the commands that report progress on stderr (import).
+func runCommandWith(ctx context.Context, cfg *Config, st *store.Store, args []string, stdout, stderr io.Writer) error {
+	return importCommand(ctx, cfg, st, args[1:], stdout, stderr)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -331,6 +332,8 @@ type builder struct {
 	byAnchor map[string]*exportSection
 	styles   exportStyles
 
+	details []string // 意见明细 and its continuation sheets (exportoverflow.go)
+
 	mu      sync.Mutex // guards nShort and workbook-wide changes made from the sheet goroutines
 	nShort  int
 	spilled func() // called once 意见明细 is past excelize's in-memory chunk
@@ -385,12 +388,17 @@ func buildWorkbook(ctx context.Context, st *store.Store, job exportJob) (wb *wor
 			b.sections = append(b.sections, s)
 		}
 	}
+	if b.details, err = b.planDetailSheets(ctx); err != nil {
+		return nil, err
+	}
 	if err := b.setup(); err != nil {
 		return nil, err
 	}
-	detail, err := f.NewStreamWriter(sheetDetail)
-	if err != nil {
-		return nil, err
+	detail := make([]*excelize.StreamWriter, len(b.details))
+	for i, name := range b.details {
+		if detail[i], err = f.NewStreamWriter(name); err != nil {
+			return nil, err
+		}
 	}
 	feedback, err := f.NewStreamWriter(sheetFeedback)
 	if err != nil {
@@ -452,7 +460,7 @@ func (b *builder) setup() error {
 	if err := f.SetSheetName("Sheet1", sheetSummary); err != nil {
 		return err
 	}
-	for _, s := range []string{sheetDetail, sheetFeedback} {
+	for _, s := range append(slices.Clone(b.details), sheetFeedback) {
 		if _, err := f.NewSheet(s); err != nil {
 			return err
 		}
@@ -488,9 +496,12 @@ func (b *builder) setup() error {
 	// Print: A4, every column on the page width, the header row on every page, page
 	// numbers in the footer; the tables landscape, 汇总 portrait. Fit-to-page is a
 	// sheetPr flag, which a stream writer writes when it is created, so it is set first.
-	for _, s := range []struct {
-		name, orientation string
-	}{{sheetDetail, "landscape"}, {sheetFeedback, "landscape"}, {sheetSummary, "portrait"}} {
+	type printed struct{ name, orientation string }
+	sheets := []printed{{sheetFeedback, "landscape"}, {sheetSummary, "portrait"}}
+	for _, d := range b.details {
+		sheets = append(sheets, printed{d, "landscape"})
+	}
+	for _, s := range sheets {
 		if err := b.printLayout(s.name, paperA4, s.orientation, true); err != nil {
 			return err
 		}
@@ -572,9 +583,16 @@ func (b *builder) finishSheet(sw *excelize.StreamWriter, l sheetLayout, rows int
 	return sw.Flush()
 }
 
-// writeDetail writes 意见明细: every comment the filter matches, in its order.
-func (b *builder) writeDetail(ctx context.Context, sw *excelize.StreamWriter) (int, error) {
-	if err := b.startSheet(sw, detailLayout); err != nil {
+// writeDetail writes 意见明细: every comment the filter matches, in its order,
+// continuing on the next detail sheet when one is full (exportoverflow.go).
+func (b *builder) writeDetail(ctx context.Context, sws []*excelize.StreamWriter) (int, error) {
+	layout := func(i int) sheetLayout {
+		l := detailLayout
+		l.Name = b.details[i]
+		return l
+	}
+	cur, inSheet := 0, 0
+	if err := b.startSheet(sws[0], layout(0)); err != nil {
 		return 0, err
 	}
 	sizes, err := b.x.GroupSizes(ctx, b.job.Filter.ConsultationID)
@@ -586,6 +604,7 @@ func (b *builder) writeDetail(ctx context.Context, sw *excelize.StreamWriter) (i
 	if err != nil {
 		return 0, err
 	}
+	write := sheetWriter(sws[0], b.spilled)
 	n := 0
 	err = streamRows(ctx, len(detailHeader), func(ctx context.Context, next func() ([]any, error)) error {
 		return b.x.EachComment(ctx, b.job.Filter, func(c *store.Comment) error {
@@ -604,11 +623,38 @@ func (b *builder) writeDetail(ctx context.Context, sw *excelize.StreamWriter) (i
 			b.routingCells(row, r, routed)
 			return nil
 		})
-	}, sheetWriter(sw, b.spilled))
+	}, func(row []any) error {
+		if inSheet == detailSheetRows {
+			if cur+1 == len(sws) { // more rows than planned: never write a sheet Excel refuses
+				return errors.New("export: more comments than the planned detail sheets hold")
+			}
+			if err := b.finishSheet(sws[cur], layout(cur), inSheet); err != nil {
+				return err
+			}
+			cur, inSheet = cur+1, 0
+			if err := b.startSheet(sws[cur], layout(cur)); err != nil {
+				return err
+			}
+			write = sheetWriter(sws[cur], nil)
+		}
+		inSheet++
+		return write(row)
+	})
 	if err != nil {
 		return n, err
 	}
-	return n, b.finishSheet(sw, detailLayout, n)
+	if err := b.finishSheet(sws[cur], layout(cur), inSheet); err != nil {
+		return n, err
+	}
+	for cur++; cur < len(sws); cur++ { // planned but not needed: a header only
+		if err := b.startSheet(sws[cur], layout(cur)); err != nil {
+			return n, err
+		}
+		if err := b.finishSheet(sws[cur], layout(cur), 0); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // detailRow fills row with the cells of the n-th comment of 意见明细; groupSize is

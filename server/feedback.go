@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -98,13 +100,31 @@ func (a *app) feedbackShow(c echo.Context) error {
 		return a.feedbackPending(c, d)
 	}
 	r := reports[0]
-	items, err := a.store.FeedbackItems(ctx, r.ID)
+	// A published revision never changes: its page is rendered once per reading
+	// settings and served from memory (reading every item per request would grow with
+	// the comments).
+	p := prefsFrom(c)
+	key := "feedback|" + d.C.Slug + "|" + strconv.FormatInt(r.ID, 10) + "|" + strconv.FormatUint(d.gen, 10) + "|" + p.cookieValue()
+	if page := a.drafts.lookup(key); page != nil {
+		return page.serve(c)
+	}
+	page, err := a.drafts.render(key, func() (*cachedPage, error) {
+		items, err := a.store.FeedbackItems(context.WithoutCancel(ctx), r.ID)
+		if err != nil {
+			return nil, err
+		}
+		v := feedbackView{D: d, Report: &r, FirstAt: reports[len(reports)-1].PublishedAt, Revisions: len(reports),
+			Summary: r.Summary, Participants: r.Participants, Comments: r.Comments, Sections: buildFeedback(d, items)}
+		body, err := a.renderBytes("feedback", "意见采纳情况", p, c.Request().URL.Path, "", v)
+		if err != nil {
+			return nil, err
+		}
+		return newCachedPage(body, 0, 0, time.Now(), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	})
 	if err != nil {
 		return err
 	}
-	v := feedbackView{D: d, Report: &r, FirstAt: reports[len(reports)-1].PublishedAt, Revisions: len(reports),
-		Summary: r.Summary, Participants: r.Participants, Comments: r.Comments, Sections: buildFeedback(d, items)}
-	return a.render(c, http.StatusOK, "feedback", "意见采纳情况", v)
+	return page.serve(c)
 }
 
 type feedbackPendingView struct {
@@ -229,7 +249,7 @@ func (a *app) feedbackSave(c echo.Context) error {
 	if _, err := a.store.PublishFeedback(ctx, a.actor(c), d.C.ID, a.now()); err != nil {
 		return err
 	}
-	a.gen.Add(1) // the draft page links to the report
+	a.draftGen.Add(1) // the draft page links to the report: render it before serving again
 	return c.Redirect(http.StatusSeeOther, "/admin/c/"+d.C.Slug+"/feedback?published=1")
 }
 

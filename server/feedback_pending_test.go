@@ -51,6 +51,7 @@ func TestFeedbackPendingPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.app.gen.Add(1)
+	e.app.draftGen.Add(1) // as the publish handler does (feedback.go): the draft page links to the report
 	_, page = e.get("/c/" + seedSlug + "/feedback")
 	if strings.Contains(page, "尚未公布") || !strings.Contains(page, `id="totals"`) {
 		t.Error("published report still shows the pending notice")

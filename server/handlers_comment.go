@@ -108,11 +108,12 @@ type commentFormView struct {
 	RequireName    bool
 	RequireContact bool
 	Identities     []string
-	Counts         map[string]int
 	MaxBody        int
 }
 
 // commentNew shows the comment form, with the article from ?section= preselected.
+// A fresh form comes from the form-page cache (formcache.go): only the CSRF token,
+// the form key and the captcha id are filled in per request.
 func (a *app) commentNew(c echo.Context) error {
 	d, err := a.loadDraft(c.Request().Context(), c.Param("slug"))
 	if err != nil {
@@ -122,12 +123,22 @@ func (a *app) commentNew(c echo.Context) error {
 	if f.Section != "general" && d.Section(f.Section) == nil {
 		f.Section = "general"
 	}
-	return a.renderCommentForm(c, d, f, http.StatusOK, "")
+	v, title, status := a.commentFormView(c, d, f, http.StatusOK, "")
+	if status == http.StatusOK && v.CaptchaNote == "" {
+		return a.serveCachedForm(c, d, v, title)
+	}
+	return a.render(c, status, "comment_form", title, v)
 }
 
 // renderCommentForm re-renders the form with the person's input and a fresh captcha.
 func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, status int, notice string) error {
-	ctx := c.Request().Context()
+	v, title, status := a.commentFormView(c, d, f, status, notice)
+	return a.render(c, status, "comment_form", title, v)
+}
+
+// commentFormView is the form page's data, with a fresh form key and captcha (or the
+// note that the client asked for too many captchas, with status 429).
+func (a *app) commentFormView(c echo.Context, d *draftData, f commentForm, status int, notice string) (commentFormView, string, int) {
 	sel := d.Section(f.Section)
 	opens, closes := d.window(sel)
 	st := statusAt(a.now(), opens, closes)
@@ -143,17 +154,7 @@ func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, sta
 	}
 	if v.Open && v.CaptchaEnabled {
 		if a.captchaLimit.allow(c.RealIP(), a.now()) {
-			id, err := a.newCaptcha(ctx)
-			switch {
-			case a.writeFailed(err):
-				// The database cannot save a new captcha either: the form still comes
-				// back with the person's text; "换一张" gets one once writes work again.
-				v.CaptchaNote = "验证码暂时无法生成。请稍后点击“换一张”获取新的验证码,再提交。"
-			case err != nil:
-				return err
-			default:
-				v.CaptchaID = id
-			}
+			v.CaptchaID = a.newCaptcha()
 		} else {
 			v.CaptchaNote = "获取验证码过于频繁,请稍等一分钟后点击“换一张”。"
 			if status == http.StatusOK {
@@ -161,16 +162,11 @@ func (a *app) renderCommentForm(c echo.Context, d *draftData, f commentForm, sta
 			}
 		}
 	}
-	counts, err := a.store.CommentCounts(ctx, d.C.ID)
-	if err != nil {
-		return err
-	}
-	v.Counts = counts
 	title := "提出意见"
 	if sel != nil {
 		title = "对" + sel.Label + sel.Heading + "提出意见"
 	}
-	return a.render(c, status, "comment_form", title, v)
+	return v, title, status
 }
 
 // windowNotice is what a visitor reads when the window is not open.
@@ -212,8 +208,9 @@ func (a *app) commentCreate(c echo.Context) error {
 	}
 	reqName, reqContact := a.requirements(d.C.Slug)
 	f.validate(d, reqName, reqContact)
-	if a.cfg.CaptchaEnabled() {
-		ok, err := a.checkCaptcha(ctx, f.CaptchaID, f.CaptchaSolution)
+	captchaOn := a.cfg.CaptchaEnabled()
+	if captchaOn {
+		ok, err := a.checkCaptcha(context.WithoutCancel(ctx), f.CaptchaID, f.CaptchaSolution)
 		if a.writeFailed(err) {
 			return a.renderCommentForm(c, d, f, http.StatusServiceUnavailable, unavailableText)
 		}
@@ -251,7 +248,16 @@ func (a *app) commentCreate(c echo.Context) error {
 	if !formKeyRE.MatchString(cm.SubmissionKey) {
 		cm.SubmissionKey = newFormKey()
 	}
-	saved, _, err := a.store.CreateComment(context.WithoutCancel(ctx), cm)
+	var saved *store.Comment
+	if captchaOn {
+		saved, _, err = a.store.CreateCommentWithCaptcha(context.WithoutCancel(ctx), cm, f.CaptchaID, a.now())
+		if errors.Is(err, store.ErrCaptchaUsed) {
+			f.CheckField(false, "captcha_solution", "这个验证码已经用过,请输入新图片中的数字。")
+			return a.renderCommentForm(c, d, f, http.StatusUnprocessableEntity, "")
+		}
+	} else {
+		saved, _, err = a.store.CreateComment(context.WithoutCancel(ctx), cm)
+	}
 	if a.writeFailed(err) {
 		// Nothing was stored (the transaction rolled back): the same form, the same
 		// form_key, so a retry is still one comment.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	qrcode "github.com/skip2/go-qrcode"
@@ -54,28 +56,58 @@ type draftView struct {
 	BaseURL  string
 }
 
-// draftShow is the published draft, served from the page cache.
+// draftRefresh is how often, at most, a draft page is re-rendered while comments
+// arrive: new counts show up to this late, and the page never stops being served
+// from memory.
+const draftRefresh = 2 * time.Second
+
+// draftShow is the published draft, served from the page cache. A new comment or
+// decision does not invalidate the page: it goes on being served while one background
+// render per reading-settings variant refreshes it, at most every a.draftRefresh. A
+// changed text or window, or the page's expiry, renders it before serving (one render
+// per variant; concurrent requests wait for it).
 func (a *app) draftShow(c echo.Context) error {
 	slug := c.Param("slug")
 	p := prefsFrom(c)
 	key := slug + "|" + p.cookieValue()
 	now := a.now()
-	gen := a.gen.Load() + a.draftGen.Load() // either changing must refresh the page
-	if page := a.drafts.get(key, gen, now); page != nil {
+	render := func() (*cachedPage, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return a.renderDraft(ctx, slug, p)
+	}
+	if page := a.drafts.lookup(key); page != nil && page.draftGen == a.draftGen.Load() && now.Before(page.expires) {
+		if page.gen != a.gen.Load() && time.Since(page.rendered) >= a.draftRefresh {
+			a.drafts.refresh(key, render, func(err error) {
+				a.log.Error("draft page refresh", "slug", slug, "err", err)
+			})
+		}
 		return page.serve(c)
 	}
-	ctx := c.Request().Context()
-	cs, err := a.store.ConsultationBySlug(ctx, slug)
+	page, err := a.drafts.render(key, render)
 	if err != nil {
 		return err
+	}
+	return page.serve(c)
+}
+
+// renderDraft renders the draft page of slug for reading settings p, with the
+// generations read before the data so a change during the render makes it stale.
+func (a *app) renderDraft(ctx context.Context, slug string, p prefs) (*cachedPage, error) {
+	gen, draftGen := a.gen.Load(), a.draftGen.Load()
+	a.draftRenders.Add(1)
+	now := a.now()
+	cs, err := a.store.ConsultationBySlug(ctx, slug)
+	if err != nil {
+		return nil, err
 	}
 	secs, err := a.store.Sections(ctx, cs.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	counts, err := a.store.CommentCounts(ctx, cs.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL}
 	for anchor, n := range counts {
@@ -87,7 +119,7 @@ func (a *app) draftShow(c echo.Context) error {
 	if fb, err := a.store.LatestFeedback(ctx, cs.ID); err == nil {
 		v.Feedback = fb
 	} else if !isNotFound(err) {
-		return err
+		return nil, err
 	}
 	byPos := map[int]int{} // chapter position -> index in v.Chapters
 	for i := range secs {
@@ -109,16 +141,18 @@ func (a *app) draftShow(c echo.Context) error {
 			v.Chapters[idx].Articles = append(v.Chapters[idx].Articles, s)
 		}
 	}
-	body, err := a.renderBytes("draft", strings.ReplaceAll(cs.Title, "\n", ""), p, c.Request().URL.Path, "", v)
+	body, err := a.renderBytes("draft", strings.ReplaceAll(cs.Title, "\n", ""), p, "/c/"+slug, "", v)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	page, err := newCachedPage(body, gen, now.Add(pageTTL))
-	if err != nil {
-		return err
+	// The status (征集中/已结束) changes at the window's edges: expire there too.
+	expires := now.Add(pageTTL)
+	for _, t := range []time.Time{cs.OpensAt, cs.ClosesAt} {
+		if t.After(now) && t.Before(expires) {
+			expires = t
+		}
 	}
-	a.drafts.put(key, page)
-	return page.serve(c)
+	return newCachedPage(body, gen, draftGen, time.Now(), expires)
 }
 
 var qrCache sync.Map // slug -> []byte (SVG)

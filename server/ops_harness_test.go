@@ -20,16 +20,7 @@ import (
 // The replication, restore and shutdown tests run the real binaries: consult built
 // from this package and Litestream built from the module proxy at LitestreamVersion.
 
-// buildConsult builds the server binary into dir.
-func buildConsult(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "consult")
-	build := exec.Command("go", "build", "-tags", "sqlite_fts5", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildConsult (bench_import_test.go) builds the server binary into a folder.
 
 var litestreamOnce struct {
 	sync.Once

@@ -236,7 +236,7 @@ func TestMetrics(t *testing.T) {
 		`consult_comments_refused_total{reason="csrf"}`:                                   1,
 		`consult_comments_refused_total{reason="rate_limit"}`:                             0,
 		`consult_captcha_failures_total`:                                                  1,
-		`consult_group_commit_batch_size_count`:                                           1,
+		`consult_group_commit_batch_size_count`:                                           2, // the comment, and the wrong captcha answer used up
 		`consult_replication_enabled`:                                                     0,
 		`consult_http_requests_total{code="303",method="POST",route="/c/:slug/comments"}`: 1,
 		`consult_http_requests_total{code="200",method="GET",route="/c/:slug/comment"}`:   3,
@@ -248,7 +248,7 @@ func TestMetrics(t *testing.T) {
 	if got := metricValue(t, text, "consult_database_size_bytes"); got < 4096 {
 		t.Errorf("database size %v", got)
 	}
-	if got := metricValue(t, text, "consult_group_commit_seconds_count"); got != 1 {
+	if got := metricValue(t, text, "consult_group_commit_seconds_count"); got != 2 {
 		t.Errorf("commit latency observations %v", got)
 	}
 	if !regexp.MustCompile(`consult_http_request_duration_seconds_bucket\{method="GET",route="/c/:slug/comment",le="[0-9.]+"\}`).MatchString(text) {

@@ -16,18 +16,30 @@ import (
 // cachedPage is a rendered page kept in memory with its gzip form, so the hot path
 // (the draft page) costs a map look-up and a write, not a render and a compression.
 type cachedPage struct {
-	plain   []byte
-	gz      []byte
-	etag    string
-	gen     uint64
-	expires time.Time
+	plain    []byte
+	gz       []byte
+	etag     string
+	gen      uint64    // app.gen (counts, feedback links) when the render began
+	draftGen uint64    // app.draftGen (text, windows) when the render began
+	rendered time.Time // wall clock (time.Now), for the refresh interval
+	expires  time.Time // on the app's clock (a.now)
 }
 
-// pageCache holds rendered pages by key (page + reading settings). It is bounded: when
-// full it starts again empty, which only costs re-rendering.
+// pageCache holds rendered pages by key (page + reading settings) and runs at most
+// one render at a time per key: concurrent misses wait for the render in flight, and
+// a stale page keeps being served while a single background render replaces it. It is
+// bounded: when full it starts again empty, which only costs re-rendering.
 type pageCache struct {
-	mu      sync.RWMutex
+	mu      sync.Mutex
 	entries map[string]*cachedPage
+	flights map[string]*pageFlight
+}
+
+// pageFlight is a render in progress.
+type pageFlight struct {
+	done chan struct{}
+	page *cachedPage
+	err  error
 }
 
 const pageCacheMax = 512
@@ -35,28 +47,71 @@ const pageCacheMax = 512
 // pageTTL bounds how stale time-dependent text ("N 天后截止") can get.
 const pageTTL = time.Minute
 
-func newPageCache() *pageCache { return &pageCache{entries: map[string]*cachedPage{}} }
-
-func (pc *pageCache) get(key string, gen uint64, now time.Time) *cachedPage {
-	pc.mu.RLock()
-	p := pc.entries[key]
-	pc.mu.RUnlock()
-	if p == nil || p.gen != gen || now.After(p.expires) {
-		return nil
-	}
-	return p
+func newPageCache() *pageCache {
+	return &pageCache{entries: map[string]*cachedPage{}, flights: map[string]*pageFlight{}}
 }
 
-func (pc *pageCache) put(key string, p *cachedPage) {
+// lookup returns the page kept for key, fresh or not, or nil.
+func (pc *pageCache) lookup(key string) *cachedPage {
 	pc.mu.Lock()
-	if len(pc.entries) >= pageCacheMax {
-		pc.entries = map[string]*cachedPage{}
-	}
-	pc.entries[key] = p
-	pc.mu.Unlock()
+	defer pc.mu.Unlock()
+	return pc.entries[key]
 }
 
-func newCachedPage(plain []byte, gen uint64, expires time.Time) (*cachedPage, error) {
+// render runs fn for key and keeps its page, or, when a render of key is already in
+// flight, waits for that one instead.
+func (pc *pageCache) render(key string, fn func() (*cachedPage, error)) (*cachedPage, error) {
+	pc.mu.Lock()
+	if f := pc.flights[key]; f != nil {
+		pc.mu.Unlock()
+		<-f.done
+		return f.page, f.err
+	}
+	f := pc.start(key)
+	pc.mu.Unlock()
+	pc.run(key, f, fn)
+	return f.page, f.err
+}
+
+// refresh starts fn in the background unless a render of key is in flight.
+func (pc *pageCache) refresh(key string, fn func() (*cachedPage, error), onErr func(error)) {
+	pc.mu.Lock()
+	if pc.flights[key] != nil {
+		pc.mu.Unlock()
+		return
+	}
+	f := pc.start(key)
+	pc.mu.Unlock()
+	go func() {
+		pc.run(key, f, fn)
+		if f.err != nil {
+			onErr(f.err)
+		}
+	}()
+}
+
+// start registers a flight for key; pc.mu is held.
+func (pc *pageCache) start(key string) *pageFlight {
+	f := &pageFlight{done: make(chan struct{})}
+	pc.flights[key] = f
+	return f
+}
+
+func (pc *pageCache) run(key string, f *pageFlight, fn func() (*cachedPage, error)) {
+	f.page, f.err = fn()
+	pc.mu.Lock()
+	delete(pc.flights, key)
+	if f.err == nil {
+		if len(pc.entries) >= pageCacheMax {
+			pc.entries = map[string]*cachedPage{}
+		}
+		pc.entries[key] = f.page
+	}
+	pc.mu.Unlock()
+	close(f.done)
+}
+
+func newCachedPage(plain []byte, gen, draftGen uint64, rendered, expires time.Time) (*cachedPage, error) {
 	var buf bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
@@ -69,7 +124,8 @@ func newCachedPage(plain []byte, gen uint64, expires time.Time) (*cachedPage, er
 		return nil, err
 	}
 	sum := sha256.Sum256(plain)
-	return &cachedPage{plain: plain, gz: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`, gen: gen, expires: expires}, nil
+	return &cachedPage{plain: plain, gz: buf.Bytes(), etag: `"` + hex.EncodeToString(sum[:12]) + `"`,
+		gen: gen, draftGen: draftGen, rendered: rendered, expires: expires}, nil
 }
 
 // serve writes the page, compressed when the client accepts gzip, or 304 when the

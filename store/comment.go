@@ -87,7 +87,19 @@ func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, created bool, err error) {
 	// Fingerprinting is pure CPU: do it here, in the caller's goroutine, not in the
 	// single committer.
-	req := &commentReq{c: c, fp: dedupe.Of(c.Body), done: make(chan commentRes, 1)}
+	return s.enqueue(ctx, &commentReq{c: c, fp: dedupe.Of(c.Body), done: make(chan commentRes, 1)})
+}
+
+// CreateCommentWithCaptcha is CreateComment for a comment answered with a captcha:
+// the captcha is used up in the same transaction that stores the comment, so the
+// comment is saved exactly when its captcha is used. A captcha used already gives
+// ErrCaptchaUsed (unless it was used by this same form, whose comment is returned).
+func (s *Store) CreateCommentWithCaptcha(ctx context.Context, c *Comment, captchaID string, now time.Time) (saved *Comment, created bool, err error) {
+	return s.enqueue(ctx, &commentReq{c: c, fp: dedupe.Of(c.Body), captcha: captchaID, now: now, done: make(chan commentRes, 1)})
+}
+
+// enqueue hands a request to the group committer and waits for its commit.
+func (s *Store) enqueue(ctx context.Context, req *commentReq) (saved *Comment, created bool, err error) {
 	select {
 	case s.commentQ <- req:
 	case <-s.quit:
@@ -102,9 +114,11 @@ func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, 
 }
 
 type commentReq struct {
-	c    *Comment
-	fp   dedupe.Fingerprint
-	done chan commentRes
+	c       *Comment // nil: only use up the captcha (a wrong answer)
+	fp      dedupe.Fingerprint
+	captcha string    // captcha id to use up with the comment, if any
+	now     time.Time // the caller's clock, for captcha expiry
+	done    chan commentRes
 }
 
 type commentRes struct {
@@ -156,9 +170,44 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	ctx := context.Background()
 	results := make([]commentRes, len(batch))
 	t0 := time.Now()
+	var latest time.Time
+	for _, r := range batch {
+		if r.captcha != "" && r.now.After(latest) {
+			latest = r.now
+		}
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if !latest.IsZero() && latest.Sub(s.capPruned) > time.Minute {
+			if err := pruneCaptchas(ctx, tx, latest); err != nil {
+				return err
+			}
+		}
 		var ids []any
 		for i, r := range batch {
+			results[i] = commentRes{}
+			if r.captcha != "" {
+				fresh, err := claimCaptcha(ctx, tx, r.captcha)
+				if err != nil {
+					return err
+				}
+				if !fresh {
+					results[i].err = ErrCaptchaUsed
+					if r.c == nil {
+						results[i].err = nil // a wrong answer to a captcha used already
+					} else if r.c.SubmissionKey != "" { // the same form twice (double click)?
+						old, err := scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, r.c.SubmissionKey))
+						if err == nil {
+							results[i] = commentRes{old, false, nil}
+						} else if !errors.Is(err, sql.ErrNoRows) {
+							return err
+						}
+					}
+					continue
+				}
+			}
+			if r.c == nil {
+				continue
+			}
 			c, created, err := s.insertComment(ctx, tx, r.c, r.fp)
 			if err != nil {
 				return err
@@ -181,6 +230,9 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			s.commitBatch([]*commentReq{r})
 		}
 		return
+	}
+	if err == nil && !latest.IsZero() && latest.Sub(s.capPruned) > time.Minute {
+		s.capPruned = latest
 	}
 	for i, r := range batch {
 		if err != nil {
@@ -262,49 +314,68 @@ func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
 // joinGroup puts a new comment in the duplicate group of an earlier identical or
 // near-identical comment of the same consultation, or starts a group of its own.
 func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
-	var gid int64
-	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
-	}
-	if gid == 0 && fp.Comparable() {
-	bands:
-		for b := 0; b < dedupe.NumBands; b++ {
-			rows, err := tx.StmtContext(ctx, s.stmts.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], id)
-			if err != nil {
-				return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
-			}
-			for rows.Next() {
-				var g int64
-				var blob []byte
-				if err := rows.Scan(&g, &blob); err != nil {
-					rows.Close()
-					return 0, err
-				}
-				other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
-				if dedupe.Similarity(fp, other) >= dedupe.Threshold {
-					gid = g
-					rows.Close()
-					break bands
-				}
-			}
-			if err := rows.Close(); err != nil {
-				return 0, err
-			}
-		}
+	gid, err := s.findGroup(ctx, tx, id, consultationID, fp)
+	if err != nil {
+		return 0, err
 	}
 	if gid == 0 {
 		gid = id
-		if _, err := tx.StmtContext(ctx, s.stmts.newGroup).ExecContext(ctx, id, consultationID); err != nil {
-			return 0, fmt.Errorf("store: new group: %w", err)
-		}
-	} else if _, err := tx.StmtContext(ctx, s.stmts.growGroup).ExecContext(ctx, gid); err != nil {
-		return 0, fmt.Errorf("store: join group: %w", err)
+	}
+	if err := s.countInGroup(ctx, tx, gid, id, consultationID); err != nil {
+		return 0, err
 	}
 	if _, err := tx.StmtContext(ctx, s.stmts.setGroup).ExecContext(ctx, gid, id); err != nil {
 		return 0, fmt.Errorf("store: set group: %w", err)
 	}
 	return gid, nil
+}
+
+// findGroup returns the group of an earlier identical or near-identical comment of the
+// consultation (other than id), or 0.
+func (s *Store) findGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
+	var gid int64
+	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
+	}
+	if gid != 0 || !fp.Comparable() {
+		return gid, nil
+	}
+	for b := 0; b < dedupe.NumBands; b++ {
+		rows, err := tx.StmtContext(ctx, s.stmts.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], id)
+		if err != nil {
+			return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
+		}
+		for rows.Next() {
+			var g int64
+			var blob []byte
+			if err := rows.Scan(&g, &blob); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
+			if dedupe.Similarity(fp, other) >= dedupe.Threshold {
+				rows.Close()
+				return g, nil
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// countInGroup records comment id as a member of group gid (a new group when gid == id).
+func (s *Store) countInGroup(ctx context.Context, tx *sql.Tx, gid, id, consultationID int64) error {
+	if gid == id {
+		if _, err := tx.StmtContext(ctx, s.stmts.newGroup).ExecContext(ctx, id, consultationID); err != nil {
+			return fmt.Errorf("store: new group: %w", err)
+		}
+	} else if _, err := tx.StmtContext(ctx, s.stmts.growGroup).ExecContext(ctx, gid); err != nil {
+		return fmt.Errorf("store: join group: %w", err)
+	}
+	return nil
 }
 
 func unixOrZero(t time.Time) int64 {
@@ -344,26 +415,6 @@ func countComments(ctx context.Context, tx *sql.Tx, consultationID int64) (int, 
 		return 0, fmt.Errorf("store: count comments of %d: %w", consultationID, err)
 	}
 	return n, nil
-}
-
-// CommentCounts returns how many comments each section anchor (and "general") has.
-func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, COUNT(*) FROM comments
-		WHERE consultation_id = ? GROUP BY section_anchor`, consultationID)
-	if err != nil {
-		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var a string
-		var n int
-		if err := rows.Scan(&a, &n); err != nil {
-			return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
-		}
-		out[a] = n
-	}
-	return out, rows.Err()
 }
 
 // StatusCounts returns how many comments of a consultation have each status.

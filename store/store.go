@@ -40,6 +40,8 @@ type Store struct {
 	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
 	path          string                                              // the database file
 	onCommit      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
+	captchaSecret []byte                                              // HMAC key of captcha answers (store/captcha.go)
+	capPruned     time.Time                                           // when the committer last pruned used captchas
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -62,6 +64,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// Deleted and moved content is overwritten with zeros, so erased contact data
 	// (retention) leaves no remnant in the free space of a page, whatever the layout.
 	wq.Set("_secure_delete", "on")
+	// The writer touches every index of the comments table on each insert; SQLite's
+	// default 2 MiB cache re-reads their pages from the OS for nearly every comment
+	// once there are a few hundred thousand. 32 MiB keeps their upper levels in memory.
+	wq.Set("_cache_size", "-32768")
 	w, err := sql.Open("sqlite3", "file:"+abs+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -88,6 +94,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxIdleConns(4)
 	s.r = r
 	if err := s.checkFTS5(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	if err := s.loadCaptchaSecret(ctx); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err
@@ -129,7 +140,7 @@ func (s *Store) checkFTS5(ctx context.Context) error {
 // that the DSN keys were not silently ignored.
 func (s *Store) Pragmas(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
-	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only", "secure_delete"} {
+	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "query_only", "secure_delete", "cache_size"} {
 		var v string
 		if err := s.w.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
 			return nil, fmt.Errorf("store: pragma %s: %w", p, err)

@@ -1,0 +1,28 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// CommentCounts returns how many comments each section anchor (and "general") has.
+// It reads section_counts, which triggers keep in the same transaction as the
+// comments (migration 0020), so its cost does not grow with the number of comments.
+func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, n FROM section_counts
+		WHERE consultation_id = ? AND n > 0`, consultationID)
+	if err != nil {
+		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var a string
+		var n int
+		if err := rows.Scan(&a, &n); err != nil {
+			return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
+		}
+		out[a] = n
+	}
+	return out, rows.Err()
+}
