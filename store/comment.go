@@ -399,7 +399,7 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 		tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
 		consented_at, channel, late, status, created_at, received_at, recorded_by,
 		norm_hash, minhash, band0, band1, band2, band3, band4, draft_revision)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,`+revisionOr+`)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + revisionOr + `)
 		ON CONFLICT (submission_key) DO NOTHING RETURNING id, draft_revision`)
 	s.stmts.normLookup = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`)
 	for b := range s.stmts.band {
