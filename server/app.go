@@ -88,6 +88,7 @@ func (a *app) routes() http.Handler {
 	e.GET("/", a.home)
 	e.GET("/c/:slug", a.draftShow)
 	e.GET("/c/:slug/qr.svg", a.draftQR)
+	e.GET("/c/:slug/changes", a.changesShow)
 	e.GET("/prefs", a.prefsSet)
 
 	csrf := middleware.CSRFWithConfig(middleware.CSRFConfig{

@@ -18,6 +18,7 @@ import (
 //	consult -config FILE user add -role ROLE USERNAME   (password on standard input)
 //	consult -config FILE backup PATH
 //	consult -config FILE retention [-after DAYS] [-dry-run]
+//	consult -config FILE revise -consultation SLUG [-opens RFC3339 -closes RFC3339 -reason TEXT] PATH
 func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {
 	switch {
 	case len(args) >= 2 && args[0] == "user" && args[1] == "add":
@@ -26,8 +27,10 @@ func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string
 		return backupCommand(ctx, st, args[1:], stdout)
 	case len(args) >= 1 && args[0] == "retention":
 		return retentionCommand(ctx, st, args[1:], stdout)
+	case len(args) >= 1 && args[0] == "revise":
+		return reviseCommand(ctx, st, args[1:], stdout)
 	}
-	return fmt.Errorf("unknown command %q (commands: user add, backup, retention)", strings.Join(args, " "))
+	return fmt.Errorf("unknown command %q (commands: user add, backup, retention, revise)", strings.Join(args, " "))
 }
 
 func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {

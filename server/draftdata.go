@@ -15,6 +15,7 @@ type draftData struct {
 	Sections []store.Section
 	byAnchor map[string]*store.Section
 	gen      uint64
+	loaded   time.Time // a revision published by the command line (another process) is seen within pageTTL
 }
 
 type draftCache struct {
@@ -28,7 +29,7 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 	a.draftsData.mu.Lock()
 	d := a.draftsData.m[slug]
 	a.draftsData.mu.Unlock()
-	if d != nil && d.gen == gen {
+	if d != nil && d.gen == gen && time.Since(d.loaded) < pageTTL {
 		return d, nil
 	}
 	c, err := a.store.ConsultationBySlug(ctx, slug)
@@ -39,7 +40,7 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &draftData{C: c, Sections: secs, byAnchor: make(map[string]*store.Section, len(secs)), gen: gen}
+	d = &draftData{C: c, Sections: secs, byAnchor: make(map[string]*store.Section, len(secs)), gen: gen, loaded: time.Now()}
 	for i := range secs {
 		d.byAnchor[secs[i].Anchor] = &secs[i]
 	}

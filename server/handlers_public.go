@@ -52,13 +52,18 @@ type draftView struct {
 	MaxCount int                   // the most comments any section has, for the heat scale
 	Feedback *store.FeedbackReport // the latest published feedback report, if any
 	BaseURL  string
+	Rev      revisionBanner // which revision is shown (server/changes.go)
 }
 
 // draftShow is the published draft, served from the page cache.
 func (a *app) draftShow(c echo.Context) error {
 	slug := c.Param("slug")
 	p := prefsFrom(c)
-	key := slug + "|" + p.cookieValue()
+	rev, ok := revParam(c.QueryParam("rev"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "没有这一稿。")
+	}
+	key := slug + "|" + p.cookieValue() + "|" + itoa(rev)
 	now := a.now()
 	gen := a.gen.Load() + a.draftGen.Load() // either changing must refresh the page
 	if page := a.drafts.get(key, gen, now); page != nil {
@@ -69,15 +74,19 @@ func (a *app) draftShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	secs, err := a.store.Sections(ctx, cs.ID)
+	banner, cs, err := a.revisionShown(ctx, cs, rev)
 	if err != nil {
 		return err
 	}
-	counts, err := a.store.CommentCounts(ctx, cs.ID)
+	secs, err := a.store.RevisionSections(ctx, cs.ID, banner.Number)
 	if err != nil {
 		return err
 	}
-	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL}
+	counts, err := a.store.RevisionCommentCounts(ctx, cs.ID, banner.Number)
+	if err != nil {
+		return err
+	}
+	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL, Rev: banner}
 	for anchor, n := range counts {
 		v.Total += n
 		if anchor != "general" && n > v.MaxCount {

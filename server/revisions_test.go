@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"consult/store"
+)
+
+// revisedDraft is the acceptance scenario's 修改稿 (server/revdiff checks that it is
+// the seed with article 17 reworded, article 8 deleted and a new article after 12).
+const revisedDraft = "../content/yinchuan-etdz-reform-2022-rev2.txt"
+
+// revise publishes the scenario's revision with the CLI command, opening a second
+// round from 2023-03-01 to 2023-04-01, and returns its output.
+func (e *testEnv) revise(args ...string) (string, error) {
+	e.t.Helper()
+	var out bytes.Buffer
+	abs, err := filepath.Abs(revisedDraft)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if args == nil {
+		args = []string{"-consultation", seedSlug, "-opens", "2023-03-01T09:00:00+08:00", "-closes", "2023-04-01T17:00:00+08:00",
+			"-reason", "根据第一轮意见修改"}
+	}
+	err = runCommand(context.Background(), e.app.cfg, e.store, append(append([]string{"revise"}, args...), abs), nil, &out)
+	e.app.draftGen.Add(1) // the running server would see it within a minute (loadDraft, page cache)
+	return out.String(), err
+}
+
+var secondRound = time.Date(2023, 3, 10, 10, 0, 0, 0, beijing)
+
+// TestReviseScenario is the issue's acceptance test: the seed as 第一稿 with comments,
+// the 修改稿 published by the CLI, and the 对照表 on the public page saying exactly one
+// 修改 (article 17), one 删除 (article 8), one 新增 (after article 12), every other
+// article 未修改, with the first-round comments still shown against their text.
+func TestReviseScenario(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	cs := seedConsultation(t, e)
+	first, _ := e.store.Sections(ctx, cs.ID)
+	byAnchor := map[string]store.Section{}
+	for _, s := range first {
+		byAnchor[s.Anchor] = s
+	}
+	var tracking []string
+	for _, a := range []string{"article-8", "article-8", "article-17", "article-9"} {
+		c, _, err := e.store.CreateComment(ctx, &store.Comment{ConsultationID: cs.ID, SectionID: byAnchor[a].ID, SectionAnchor: a,
+			Body: "第一轮对" + a + "的意见", ConsentedAt: inWindow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tracking = append(tracking, c.Tracking)
+	}
+
+	out, err := e.revise()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "published revision 2 (修改稿): 修改 1 条,新增 1 条,删除 1 条,移动 0 条,未修改 21 条"; !strings.Contains(out, want) {
+		t.Fatalf("revise output %q lacks %q", out, want)
+	}
+	// Publishing the same text again is refused.
+	if _, err := e.revise("-consultation", seedSlug); err == nil || !strings.Contains(err.Error(), "nothing to publish") {
+		t.Fatalf("same text again: %v", err)
+	}
+
+	status, page := e.get("/c/" + seedSlug + "/changes")
+	if status != http.StatusOK {
+		t.Fatalf("changes: %d", status)
+	}
+	for _, s := range []string{`id="count-modified">1<`, `id="count-added">1<`, `id="count-deleted">1<`, "其余 21 条未修改",
+		"根据第一轮意见修改", "第一稿", "修改稿"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("changes page lacks %q", s)
+		}
+	}
+	rows := regexp.MustCompile(`<tr class="change (\w+) kind-(\w+)" id="change-\d+"([^>]*)>`).FindAllStringSubmatch(page, -1)
+	types := map[string][]string{}
+	for _, r := range rows {
+		if r[2] == "article" {
+			types[r[1]] = append(types[r[1]], r[3])
+		}
+	}
+	if len(types["modified"]) != 1 || !strings.Contains(types["modified"][0], `data-new="article-17"`) ||
+		len(types["deleted"]) != 1 || !strings.Contains(types["deleted"][0], `data-old="article-8"`) ||
+		len(types["added"]) != 1 || !strings.Contains(types["added"][0], `data-new="article-12"`) ||
+		len(types["unchanged"]) != 21 || len(types["moved"]) != 0 {
+		t.Fatalf("article rows by type: %v", types)
+	}
+	// Article 9, now (八), is unchanged and shows its renumbering and first-round comment.
+	if !strings.Contains(page, `data-new="article-8" data-old="article-9"`) || !strings.Contains(page, "(九)→(八)") {
+		t.Error("renumbered article 9 not shown as such")
+	}
+	// The character diff of article 17, not by colour alone.
+	for _, s := range []string{`<ins><span class="visually-hidden">[增加:</span>、新能源`, `<del><span class="visually-hidden">[删除:</span>2`,
+		`<ins><span class="visually-hidden">[增加:</span>3`} {
+		if !strings.Contains(page, s) {
+			t.Errorf("diff lacks %q", s)
+		}
+	}
+	// The deleted article 8 stands after article 7, with its two comments.
+	del := page[strings.Index(page, `data-old="article-8">`):]
+	del = del[:strings.Index(del, "</tr>")]
+	if !strings.Contains(del, "移交社会事务管理职能") || !strings.Contains(del, "(本条删除)") || !strings.Contains(del, ">2 条</a>") {
+		t.Errorf("deleted row: %s", del)
+	}
+	if i, j := strings.Index(page, `data-old="article-7"`), strings.Index(page, `data-old="article-8">`); i < 0 || j < i {
+		t.Error("deletion not after article 7")
+	}
+
+	// The current draft page is the 修改稿, pointing at the table and the 第一稿.
+	_, cur := e.get("/c/" + seedSlug)
+	for _, s := range []string{`id="revision-note"`, "本文为修改稿", `href="/c/` + seedSlug + `/changes"`, "?rev=1", "优化营商环境评价机制", "1000亿"} {
+		if !strings.Contains(cur, s) {
+			t.Errorf("current draft page lacks %q", s)
+		}
+	}
+	if strings.Contains(cur, "支持园区轻装上阵") {
+		t.Error("current draft page still has the deleted article")
+	}
+	// The 第一稿 stays reachable with a banner and its own comments; no comment links.
+	status, old := e.get("/c/" + seedSlug + "?rev=1")
+	if status != http.StatusOK {
+		t.Fatalf("rev=1: %d", status)
+	}
+	for _, s := range []string{`id="revision-banner"`, "您正在阅读的是第一稿", `id="current-link"`, "移交社会事务管理职能", "已有 2 条意见", "900亿"} {
+		if !strings.Contains(old, s) {
+			t.Errorf("rev=1 page lacks %q", s)
+		}
+	}
+	if strings.Contains(old, "对本条提意见") {
+		t.Error("rev=1 offers to comment on an earlier revision")
+	}
+	for _, p := range []string{"?rev=3", "?rev=x", "?rev=0"} {
+		if status, _ := e.get("/c/" + seedSlug + p); status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", p, status)
+		}
+	}
+	for _, p := range []string{"?from=1&to=3", "?from=2&to=2", "?from=a"} {
+		if status, _ := e.get("/c/" + seedSlug + "/changes" + p); status != http.StatusNotFound {
+			t.Errorf("changes%s: %d, want 404", p, status)
+		}
+	}
+	if status, _ := e.get("/c/" + seedSlug + "/changes?from=1&to=2"); status != http.StatusOK {
+		t.Errorf("from=1&to=2: %d", status)
+	}
+
+	// First-round comments keep their revision and section.
+	for _, tr := range tracking {
+		c, err := e.store.CommentByTracking(ctx, tr)
+		if err != nil || c.DraftRevision != 1 || c.SectionID != byAnchor[c.SectionAnchor].ID {
+			t.Fatalf("first-round comment %s: %+v %v", tr, c, err)
+		}
+	}
+
+	// Second round: a comment through the form keys to the 修改稿's article 12 (the new one).
+	e.app.now = func() time.Time { return secondRound }
+	f, _ := e.openForm("article-12")
+	resp, _ := e.submit(f, nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second-round comment: %d", resp.StatusCode)
+	}
+	tr := strings.TrimPrefix(resp.Header.Get("Location"), "/c/"+seedSlug+"/receipt/")
+	c, err := e.store.CommentByTracking(ctx, strings.ReplaceAll(tr, "-", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur2, _ := e.store.Sections(ctx, cs.ID)
+	var art12 store.Section
+	for _, s := range cur2 {
+		if s.Anchor == "article-12" {
+			art12 = s
+		}
+	}
+	if c.DraftRevision != 2 || c.SectionID != art12.ID || !strings.HasPrefix(art12.Heading, "优化营商环境评价机制") {
+		t.Fatalf("second-round comment on revision %d section %d, want 2 / %d", c.DraftRevision, c.SectionID, art12.ID)
+	}
+	// The 第一稿 page does not count it; the 修改稿 page does.
+	e.app.draftGen.Add(1)
+	if _, old := e.get("/c/" + seedSlug + "?rev=1"); !strings.Contains(old, "已收到意见 4 条") {
+		t.Error("rev=1 total changed by a second-round comment")
+	}
+	if _, cur := e.get("/c/" + seedSlug); !strings.Contains(cur, "已收到意见 1 条") {
+		t.Error("second-round page does not count its comment")
+	}
+}
+
+func TestReviseCommandValidation(t *testing.T) {
+	e := newTestEnv(t, "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "usage: revise"},
+		{[]string{"-consultation", "nope"}, "no consultation"},
+		{[]string{"-consultation", seedSlug, "-opens", "2023-03-01T09:00:00+08:00"}, "give both"},
+		{[]string{"-consultation", seedSlug, "-opens", "2023-03-01", "-closes", "2023-04-01T17:00:00+08:00"}, "-opens: want RFC 3339"},
+		{[]string{"-consultation", seedSlug, "-opens", "2023-04-01T09:00:00+08:00", "-closes", "2023-03-01T17:00:00+08:00"}, "close after"},
+		{[]string{"-consultation", seedSlug, "-opens", "2023-03-01T09:00:00+08:00", "-closes", "2023-03-10T17:00:00+08:00"}, "under 30 days"},
+	} {
+		_, err := e.revise(tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	// Without a window the revision is published and the window kept.
+	cs := seedConsultation(t, e)
+	if _, err := e.revise("-consultation", seedSlug, "-reason", "文字修改"); err != nil {
+		t.Fatal(err)
+	}
+	after := seedConsultation(t, e)
+	if after.DraftRevision != 2 || !after.OpensAt.Equal(cs.OpensAt) || !after.ClosesAt.Equal(cs.ClosesAt) {
+		t.Fatalf("after a revision without a window: %+v", after)
+	}
+	// Restarting with the (changed-looking) config keeps the revision.
+	if err := syncConsultations(context.Background(), e.store, e.app.cfg, e.app.log); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func init() {
+	registerSample("changes", func(t *testing.T, e *testEnv) any {
+		ctx := context.Background()
+		cs := seedConsultation(t, e)
+		old, err := e.store.Sections(ctx, cs.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(revisedDraft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, secs, err := parseRevision(string(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmp := compareSections(old, secs, nil, map[string]int{"article-8": 2},
+			map[string][]store.Adopted{"article-17": {{SectionAnchor: "article-17", Status: store.StatusAdopted, Body: "意见", Count: 2}}})
+		cmp.From, cmp.To, cmp.Report = store.Revision{Number: 1, Title: cs.Title}, store.Revision{Number: 2, Title: cs.Title, Reason: "说明"}, true
+		revs := []store.Revision{cmp.From, cmp.To, {Number: 3}}
+		return changesView{C: cs, Cmp: cmp, Revs: revs, Current: 2}
+	})
+}
