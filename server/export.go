@@ -84,6 +84,7 @@ var (
 // exportRoutes adds the workbook download, for every workspace role.
 func (a *app) exportRoutes(g *echo.Group) {
 	g.GET("/c/:slug/export.xlsx", a.exportXLSX, a.requireRole(anyRole...))
+	g.GET("/c/:slug/changes.xlsx", a.changesXLSX, a.requireRole(anyRole...))
 }
 
 // exportUnmasked reports whether a role's workbooks show phone numbers and e-mail
@@ -435,6 +436,9 @@ func buildWorkbook(ctx context.Context, st *store.Store, job exportJob) (wb *wor
 		return nil, firstErr
 	}
 	if err := b.writeSummary(totals); err != nil {
+		return nil, err
+	}
+	if err := addChangesSheet(ctx, st, f, job.D.C); err != nil { // server/changes_xlsx.go
 		return nil, err
 	}
 	f.SetActiveSheet(0)

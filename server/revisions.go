@@ -177,7 +177,11 @@ var errNoRevision = errors.New("no such revision")
 // show against the one before it), with the comments each earlier section received
 // and, once a feedback report is published, the adopted ones.
 func (a *app) loadComparison(ctx context.Context, c *store.Consultation, from, to int) (*comparison, []store.Revision, error) {
-	revs, err := a.store.Revisions(ctx, c.ID)
+	return loadComparison(ctx, a.store, c, from, to)
+}
+
+func loadComparison(ctx context.Context, st *store.Store, c *store.Consultation, from, to int) (*comparison, []store.Revision, error) {
+	revs, err := st.Revisions(ctx, c.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,19 +194,19 @@ func (a *app) loadComparison(ctx context.Context, c *store.Consultation, from, t
 	if from < 1 || to < 1 || from > len(revs) || to > len(revs) || from == to {
 		return nil, revs, errNoRevision
 	}
-	old, err := a.store.RevisionSections(ctx, c.ID, from)
+	old, err := st.RevisionSections(ctx, c.ID, from)
 	if err != nil {
 		return nil, nil, err
 	}
-	new, err := a.store.RevisionSections(ctx, c.ID, to)
+	new, err := st.RevisionSections(ctx, c.ID, to)
 	if err != nil {
 		return nil, nil, err
 	}
-	counts, err := a.store.RevisionCommentCounts(ctx, c.ID, from)
+	counts, err := st.RevisionCommentCounts(ctx, c.ID, from)
 	if err != nil {
 		return nil, nil, err
 	}
-	adopted, err := a.store.AdoptedBySection(ctx, c.ID, from)
+	adopted, err := st.AdoptedBySection(ctx, c.ID, from)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -212,7 +216,7 @@ func (a *app) loadComparison(ctx context.Context, c *store.Consultation, from, t
 	}
 	cmp := compareSections(old, new, pins, counts, adopted)
 	cmp.From, cmp.To = revs[from-1], revs[to-1]
-	if _, err := a.store.LatestFeedback(ctx, c.ID); err == nil {
+	if _, err := st.LatestFeedback(ctx, c.ID); err == nil {
 		cmp.Report = true
 	} else if !isNotFound(err) {
 		return nil, nil, err
