@@ -250,3 +250,19 @@ func init() {
 		return changesView{C: cs, Cmp: cmp, Revs: revs, Current: 2}
 	})
 }
+
+func init() {
+	registerSample("admin_revise", func(t *testing.T, e *testEnv) any {
+		return &reviseView{C: seedConsultation(t, e), Form: reviseFormData{Text: "x", Round: true}, Errors: map[string]string{"reason": "x"}, Next: "修改稿"}
+	})
+	registerSample("admin_revise_preview", func(t *testing.T, e *testEnv) any {
+		cv := extraSamples["changes"](t, e).(changesView)
+		rv := &reviseView{C: seedConsultation(t, e), Form: reviseFormData{Text: "x"}, Next: "修改稿", Cmp: cv.Cmp, Length: "30 天"}
+		for _, s := range cv.Cmp.Rows {
+			for _, o := range s.Old {
+				rv.Options = append(rv.Options, pairOption{Anchor: o.Anchor, Kind: o.Kind, Label: o.Label})
+			}
+		}
+		return rv
+	})
+}

@@ -11,4 +11,5 @@ func (a *app) adminRoutes(g *echo.Group) {
 	a.auditRoutes(g)
 	a.consultationRoutes(g)
 	a.exportRoutes(g)
+	a.reviseRoutes(g)
 }
