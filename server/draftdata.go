@@ -16,6 +16,10 @@ type draftData struct {
 	byAnchor map[string]*store.Section
 	gen      uint64
 	loaded   time.Time // a revision published by the command line (another process) is seen within pageTTL
+	// Earlier holds the sections of earlier revisions by number (nil until the draft
+	// is revised): comments written on them are shown against the text they were on.
+	Earlier map[int][]store.Section
+	earlier map[int]map[string]*store.Section
 }
 
 type draftCache struct {
@@ -44,6 +48,19 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 	for i := range secs {
 		d.byAnchor[secs[i].Anchor] = &secs[i]
 	}
+	if c.DraftRevision > 1 {
+		d.Earlier, d.earlier = map[int][]store.Section{}, map[int]map[string]*store.Section{}
+		for r := 1; r < c.DraftRevision; r++ {
+			old, err := a.store.RevisionSections(ctx, c.ID, r)
+			if err != nil {
+				return nil, err
+			}
+			d.Earlier[r], d.earlier[r] = old, make(map[string]*store.Section, len(old))
+			for i := range old {
+				d.earlier[r][old[i].Anchor] = &old[i]
+			}
+		}
+	}
 	a.draftsData.mu.Lock()
 	if a.draftsData.m == nil || len(a.draftsData.m) > 1000 {
 		a.draftsData.m = map[string]*draftData{}
@@ -55,6 +72,35 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 
 // Section returns the section with that anchor, or nil for "general" and unknown anchors.
 func (d *draftData) Section(anchor string) *store.Section { return d.byAnchor[anchor] }
+
+// SectionOf returns the section with that anchor in revision rev (0 or the current
+// one: as Section), or nil.
+func (d *draftData) SectionOf(rev int, anchor string) *store.Section {
+	if rev == 0 || rev == d.C.DraftRevision {
+		return d.byAnchor[anchor]
+	}
+	return d.earlier[rev][anchor]
+}
+
+// SectionsOf returns revision rev's sections (0: the current revision's).
+func (d *draftData) SectionsOf(rev int) []store.Section {
+	if rev == 0 || rev == d.C.DraftRevision {
+		return d.Sections
+	}
+	return d.Earlier[rev]
+}
+
+// Revised reports whether the draft has more than one revision.
+func (d *draftData) Revised() bool { return d.C.DraftRevision > 1 }
+
+// RevisionNumbers lists the revisions, 1 to the current one.
+func (d *draftData) RevisionNumbers() []int {
+	out := make([]int, d.C.DraftRevision)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
 
 // window is the comment window that applies to a section (nil: the draft as a whole):
 // the section's own override, else its chapter's, else the consultation's.

@@ -45,7 +45,7 @@ func (a *app) adminHome(c echo.Context) error {
 }
 
 // queueParams are the queue's filter fields as they appear in the URL.
-var queueParams = []string{"section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort"}
+var queueParams = []string{"rev", "section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort"}
 
 // queueFilter reads the queue's filter from query or form values.
 func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.Values) {
@@ -56,8 +56,16 @@ func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.
 			kept.Set(k, v)
 		}
 	}
-	if v := kept.Get("section"); v == "general" || d.Section(v) != nil {
+	if r, err := strconv.Atoi(kept.Get("rev")); err == nil && r >= 1 && r <= d.C.DraftRevision {
+		f.Revision = r
+	}
+	if v := kept.Get("section"); v == "general" || d.SectionOf(f.Revision, v) != nil {
 		f.Section = v
+		// An anchor names a different text in each revision: without a revision it is
+		// the one on show (server/revisions.go).
+		if f.Revision == 0 && d.Revised() {
+			f.Revision = d.C.DraftRevision
+		}
 	}
 	if v := kept.Get("status"); store.StatusLabels[v] != "" {
 		f.Status = v
@@ -178,7 +186,7 @@ func (a *app) commentShow(c echo.Context) error {
 func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (commentView, error) {
 	ctx := c.Request().Context()
 	role := sessionFrom(c).User.Role
-	v := commentView{D: d, C: cm, Section: d.Section(cm.SectionAnchor), CanWrite: role != store.RoleCommittee,
+	v := commentView{D: d, C: cm, Section: d.SectionOf(cm.DraftRevision, cm.SectionAnchor), CanWrite: role != store.RoleCommittee,
 		ShowPII: role != store.RoleCommittee, Statuses: store.Statuses}
 	f, kept := queueFilter(d, func(k string) string { return c.QueryParam(k) })
 	if c.Request().Method == http.MethodPost {

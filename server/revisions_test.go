@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,4 +266,97 @@ func init() {
 		}
 		return rv
 	})
+}
+
+// TestRevisionInQueueDetailAndExport checks that comments of both rounds are shown
+// against the revision and text they were written on: queue (with a revision filter),
+// comment page and the committee workbook.
+func TestRevisionInQueueDetailAndExport(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	cs := seedConsultation(t, e)
+	first, _ := e.store.Sections(ctx, cs.ID)
+	var art8 store.Section
+	for _, s := range first {
+		if s.Anchor == "article-8" {
+			art8 = s
+		}
+	}
+	old, _, err := e.store.CreateComment(ctx, &store.Comment{ConsultationID: cs.ID, SectionID: art8.ID, SectionAnchor: "article-8",
+		Body: "第一轮:社会事务移交要有过渡期。", ConsentedAt: inWindow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	e.app.now = func() time.Time { return secondRound }
+	f, _ := e.openForm("article-8")
+	f.Set("body", "第二轮:企业制度要明确时间表。")
+	if resp, _ := e.submit(f, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second-round comment: %d", resp.StatusCode)
+	}
+	officer := e.loginAs("chen", store.RoleOfficer)
+	queue := "/admin/c/" + seedSlug + "/comments"
+	for _, tc := range []struct {
+		query      string
+		want, lack []string
+	}{
+		{"", []string{"第一轮:社会事务", "第二轮:企业制度", `id="f-rev"`, `<span class="badge rev">第一稿</span> (八)移交社会事务`, `<span class="badge rev">修改稿</span> (八)健全完善`}, nil},
+		{"?rev=1", []string{"第一轮:社会事务"}, []string{"第二轮:企业制度"}},
+		{"?rev=2", []string{"第二轮:企业制度"}, []string{"第一轮:社会事务"}},
+		// An anchor alone is the current revision's article.
+		{"?section=article-8", []string{"第二轮:企业制度"}, []string{"第一轮:社会事务"}},
+		{"?rev=1&section=article-8", []string{"第一轮:社会事务"}, []string{"第二轮:企业制度"}},
+	} {
+		status, page := e.getWith(officer, queue+tc.query)
+		if status != http.StatusOK {
+			t.Fatalf("queue%s: %d", tc.query, status)
+		}
+		for _, s := range tc.want {
+			if !strings.Contains(page, s) {
+				t.Errorf("queue%s lacks %q", tc.query, s)
+			}
+		}
+		for _, s := range tc.lack {
+			if strings.Contains(page, s) {
+				t.Errorf("queue%s has %q", tc.query, s)
+			}
+		}
+	}
+	// The comment page quotes the 第一稿's article 8, not the 修改稿's.
+	_, page := e.getWith(officer, queue+"/"+strconv.FormatInt(old.ID, 10))
+	if !strings.Contains(page, "(第一稿,非现行文本)") || !strings.Contains(page, "移交社会事务管理职能") || strings.Contains(page, "健全完善现代企业制度") {
+		t.Error("comment page does not show the text the comment was written on")
+	}
+	// The workbook: 稿次 and the right article for each comment, both in 意见明细 and
+	// in 意见采纳情况汇总表; ?rev=2 keeps the second round only.
+	_, _, wb := e.download(officer, "")
+	detail := sheetRows(t, wb, sheetDetail)
+	byBody := map[string][]string{}
+	for _, r := range detail[1:] {
+		byBody[r[col("意见内容", detailHeader)]] = r
+	}
+	r1, r2 := byBody["第一轮:社会事务移交要有过渡期。"], byBody["第二轮:企业制度要明确时间表。"]
+	if r1 == nil || r2 == nil {
+		t.Fatalf("detail rows: %v", detail)
+	}
+	if r1[col("稿次", detailHeader)] != "第一稿" || r1[col("条款标题", detailHeader)] != "移交社会事务管理职能" ||
+		r2[col("稿次", detailHeader)] != "修改稿" || r2[col("条款标题", detailHeader)] != "健全完善现代企业制度" {
+		t.Errorf("detail: %v / %v", r1, r2)
+	}
+	fb := sheetRows(t, wb, sheetFeedback)
+	joined := ""
+	for _, r := range fb {
+		joined += strings.Join(r, "|") + "\n"
+	}
+	for _, s := range []string{"〔第一稿〕(八)移交社会事务管理职能|", "〔修改稿〕(八)健全完善现代企业制度|"} {
+		if !strings.Contains(joined, s) {
+			t.Errorf("feedback sheet lacks %q:\n%s", s, joined)
+		}
+	}
+	_, _, wb2 := e.download(officer, "?rev=2")
+	if d2 := sheetRows(t, wb2, sheetDetail); len(d2) != 2 || d2[1][col("稿次", detailHeader)] != "修改稿" {
+		t.Errorf("?rev=2 export: %v", d2)
+	}
 }
