@@ -251,12 +251,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 type exportSection struct {
 	Revision int // the revision of the draft it belongs to
 	Anchor   string
-	Chapter string // 章: the enclosing chapter, label and heading
-	Label   string // 条款
-	Heading string // 条款标题
-	Short   string // the summary table's and chart's label
-	Title   string // the summary table's heading column
-	Full    string // the feedback table's 条款 column
+	Chapter  string // 章: the enclosing chapter, label and heading
+	Label    string // 条款
+	Heading  string // 条款标题
+	Short    string // the summary table's and chart's label
+	Title    string // the summary table's heading column
+	Full     string // the feedback table's 条款 column
 }
 
 // exportKey is the key of a revision's section in the builder's maps: the anchor for
