@@ -20,6 +20,20 @@ type draftData struct {
 	// is revised): comments written on them are shown against the text they were on.
 	Earlier map[int][]store.Section
 	earlier map[int]map[string]*store.Section
+	// Scope is the revision a view of one revision shows (atRevision); 0 for all.
+	Scope int
+}
+
+// atRevision returns d as a view of one revision shows it: that revision's sections
+// (Section looks anchors up among them) and Scope set, so links keep the revision.
+func (d *draftData) atRevision(rev int) *draftData {
+	cp := *d
+	cp.Scope = rev
+	if rev != d.C.DraftRevision {
+		cp.Sections = d.Earlier[rev]
+		cp.byAnchor = d.earlier[rev]
+	}
+	return &cp
 }
 
 type draftCache struct {

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/http"
 	"strings"
+
+	"github.com/labstack/echo/v4"
 
 	"consult/server/revdiff"
 	"consult/store"
@@ -259,4 +262,16 @@ func changeClass(t revdiff.Type) string {
 func init() {
 	funcs["revisionName"] = store.RevisionName
 	funcs["changeClass"] = changeClass
+}
+
+// revisionDashboard is the dashboard of one round: GET /admin/c/{slug}/dashboard?rev=N.
+// It is counted afresh each time (no cache), as a filtered view is asked for rarely.
+func (a *app) revisionDashboard(c echo.Context, d *draftData, rev int) error {
+	st, err := a.store.RevisionStats(c.Request().Context(), d.C.ID, rev)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	v := newDashboardView(d.atRevision(rev), st, now, now)
+	return a.render(c, http.StatusOK, "admin_dashboard", "意见统计("+store.RevisionName(rev)+")", v)
 }

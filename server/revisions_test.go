@@ -360,3 +360,43 @@ func TestRevisionInQueueDetailAndExport(t *testing.T) {
 		t.Errorf("?rev=2 export: %v", d2)
 	}
 }
+
+// TestRevisionDashboard: a revised draft's dashboard counts one round at a time, each
+// article of that round's text, links keeping the round.
+func TestRevisionDashboard(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	cs := seedConsultation(t, e)
+	first, _ := e.store.Sections(ctx, cs.ID)
+	for _, s := range first {
+		if s.Anchor == "article-8" {
+			for i := 0; i < 3; i++ {
+				if _, _, err := e.store.CreateComment(ctx, &store.Comment{ConsultationID: cs.ID, SectionID: s.ID, SectionAnchor: s.Anchor,
+					Body: "第一轮意见" + strconv.Itoa(i), ConsentedAt: inWindow}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	officer := e.loginAs("chen", store.RoleOfficer)
+	_, page := e.getWith(officer, "/admin/c/"+seedSlug+"/dashboard?rev=1")
+	for _, s := range []string{"意见统计(第一稿)", "移交社会事务管理职能", "rev=1", `href="/admin/c/` + seedSlug + `/dashboard?rev=2">修改稿`} {
+		if !strings.Contains(page, s) {
+			t.Errorf("rev=1 dashboard lacks %q", s)
+		}
+	}
+	_, page = e.getWith(officer, "/admin/c/"+seedSlug+"/dashboard")
+	if !strings.Contains(page, "意见统计(修改稿)") || strings.Contains(page, "移交社会事务管理职能") {
+		t.Error("default dashboard of a revised draft is not the current round's")
+	}
+	st, err := e.store.RevisionStats(ctx, cs.ID, 1)
+	if err != nil || st.Total != 3 || st.BySection["article-8"] != 3 || len(st.ByDay) != 1 || st.ByDay[0].Count != 3 {
+		t.Fatalf("revision 1 stats: %+v %v", st, err)
+	}
+	if st2, _ := e.store.RevisionStats(ctx, cs.ID, 2); st2.Total != 0 {
+		t.Fatalf("revision 2 stats: %+v", st2)
+	}
+}

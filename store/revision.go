@@ -267,3 +267,89 @@ func (s *Store) AdoptedBySection(ctx context.Context, consultationID int64, revi
 	}
 	return out, nil
 }
+
+// RevisionStats is Stats for the comments written on one revision of the draft (one
+// round of comment): the dashboard's revision filter. It reads the revision's rows
+// through comments_consultation_revision rather than the covering indexes Stats
+// uses, which is fine for a view asked for now and then.
+func (s *Store) RevisionStats(ctx context.Context, consultationID int64, revision int) (*Stats, error) {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: stats of %d: %w", consultationID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+	st := &Stats{ByStatus: map[string]int{}, ByIdentity: map[string]int{}, ByChannel: map[string]int{}, BySection: map[string]int{}}
+	const where = ` FROM comments WHERE consultation_id = ? AND draft_revision = ?`
+	rows, err := tx.QueryContext(ctx, `SELECT status, section_anchor, identity, channel, COUNT(*)`+where+
+		` GROUP BY status, section_anchor, identity, channel`, consultationID, revision)
+	if err != nil {
+		return nil, fmt.Errorf("store: revision stats: %w", err)
+	}
+	for rows.Next() {
+		var status, anchor, identity, channel string
+		var n int
+		if err := rows.Scan(&status, &anchor, &identity, &channel, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: revision stats: %w", err)
+		}
+		st.ByStatus[status] += n
+		st.BySection[anchor] += n
+		st.ByIdentity[identity] += n
+		st.ByChannel[channel] += n
+		st.Total += n
+		if status != StatusPending {
+			st.Triaged += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(created_at), MAX(created_at)`+where, consultationID, revision).Scan(&lo, &hi); err != nil {
+		return nil, fmt.Errorf("store: revision stats: %w", err)
+	}
+	if lo.Valid {
+		first, last := dayOf(lo.Int64), dayOf(hi.Int64)
+		if last-first >= maxStatsDays {
+			first = last - maxStatsDays + 1
+		}
+		counts := map[int64]int{}
+		rows, err := tx.QueryContext(ctx, `SELECT (created_at + ?) / 86400, COUNT(*)`+where+` GROUP BY 1`, beijingOffset, consultationID, revision)
+		if err != nil {
+			return nil, fmt.Errorf("store: revision stats by day: %w", err)
+		}
+		for rows.Next() {
+			var d int64
+			var n int
+			if err := rows.Scan(&d, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			counts[d] = n
+		}
+		rows.Close()
+		for d := first; d <= last; d++ {
+			st.ByDay = append(st.ByDay, DayCount{Day: time.Unix(d*86400-beijingOffset, 0).In(beijingZone), Count: counts[d]})
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT group_id)`+where, consultationID, revision).Scan(&st.Distinct); err != nil {
+		return nil, fmt.Errorf("store: revision stats: %w", err)
+	}
+	grows, err := tx.QueryContext(ctx, `SELECT x.gid, x.n, substr(c.body, 1, ?), c.status, c.section_anchor
+		FROM (SELECT group_id AS gid, COUNT(*) AS n, MIN(id) AS first`+where+` GROUP BY group_id HAVING COUNT(*) > 1) x
+		JOIN comments c ON c.id = x.first ORDER BY x.n DESC, x.gid LIMIT ?`, 4*ExcerptRunes, consultationID, revision, TopGroupsLimit)
+	if err != nil {
+		return nil, fmt.Errorf("store: revision stats groups: %w", err)
+	}
+	defer grows.Close()
+	for grows.Next() {
+		var g GroupStat
+		if err := grows.Scan(&g.ID, &g.Size, &g.Excerpt, &g.Status, &g.SectionAnchor); err != nil {
+			return nil, err
+		}
+		g.Excerpt = oneLine(g.Excerpt, ExcerptRunes)
+		st.TopGroups = append(st.TopGroups, g)
+	}
+	return st, grows.Err()
+}
