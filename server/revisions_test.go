@@ -400,3 +400,61 @@ func TestRevisionDashboard(t *testing.T) {
 		t.Fatalf("revision 2 stats: %+v", st2)
 	}
 }
+
+// TestFeedbackByRound: the published report of a revised draft shows each round
+// against its own text, and can be read for one round only.
+func TestFeedbackByRound(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	cs := seedConsultation(t, e)
+	first, _ := e.store.Sections(ctx, cs.ID)
+	var art8 store.Section
+	for _, s := range first {
+		if s.Anchor == "article-8" {
+			art8 = s
+		}
+	}
+	c1, _, err := e.store.CreateComment(ctx, &store.Comment{ConsultationID: cs.ID, SectionID: art8.ID, SectionAnchor: "article-8",
+		Body: "第一轮:建议保留社会事务职能。", ConsentedAt: inWindow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := e.store.Sections(ctx, cs.ID)
+	var new8 store.Section
+	for _, s := range cur {
+		if s.Anchor == "article-8" {
+			new8 = s
+		}
+	}
+	c2, _, err := e.store.CreateComment(ctx, &store.Comment{ConsultationID: cs.ID, SectionID: new8.ID, SectionAnchor: "article-8",
+		Body: "第二轮:企业制度改革要有时间表。", ConsentedAt: secondRound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{c1.ID, c2.ID} {
+		if _, err := e.store.Decide(ctx, store.Actor{Username: "officer"}, cs.ID, id, store.Decision{Status: store.StatusAdopted, Response: "采纳。"}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.store.PublishFeedback(ctx, store.Actor{Username: "officer"}, cs.ID, secondRound); err != nil {
+		t.Fatal(err)
+	}
+	_, page := e.get("/c/" + seedSlug + "/feedback")
+	for _, s := range []string{`id="fb-r1-article-8"`, `id="fb-r2-article-8"`, "〔第一稿〕(八)移交社会事务管理职能", "〔修改稿〕(八)健全完善现代企业制度",
+		"第一轮:建议保留", "第二轮:企业制度", `id="feedback-rounds"`} {
+		if !strings.Contains(page, s) {
+			t.Errorf("feedback page lacks %q", s)
+		}
+	}
+	_, one := e.get("/c/" + seedSlug + "/feedback?rev=1")
+	if !strings.Contains(one, "第一轮:建议保留") || strings.Contains(one, "第二轮:企业制度") {
+		t.Error("?rev=1 is not the first round only")
+	}
+	_, two := e.get("/c/" + seedSlug + "/feedback?rev=2")
+	if strings.Contains(two, "第一轮:建议保留") || !strings.Contains(two, "第二轮:企业制度") {
+		t.Error("?rev=2 is not the second round only")
+	}
+}
