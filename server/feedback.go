@@ -24,10 +24,10 @@ type feedbackSection struct {
 	Revision int            // the revision the comments were written on (named when the draft was revised)
 	Named    bool           // the draft was revised: say which revision
 	Section  *store.Section // nil: comments on the draft as a whole
-	Total   int
-	Groups  []feedbackGroup
-	Pending int // still being studied when the report was published
-	Other   int // judged duplicate or invalid
+	Total    int
+	Groups   []feedbackGroup
+	Pending  int // still being studied when the report was published
+	Other    int // judged duplicate or invalid
 }
 
 type feedbackView struct {
