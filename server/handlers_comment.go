@@ -292,7 +292,7 @@ func (a *app) commentReceipt(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	return a.render(c, http.StatusOK, "comment_receipt", "意见已提交", receiptView{
-		D: d, Comment: cm, Section: d.Section(cm.SectionAnchor), Tracking: store.FormatTracking(cm.Tracking),
+		D: d, Comment: cm, Section: d.SectionOf(cm.DraftRevision, cm.SectionAnchor), Tracking: store.FormatTracking(cm.Tracking),
 	})
 }
 
@@ -340,7 +340,7 @@ func (a *app) track(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.Section(cm.SectionAnchor), store.FormatTracking(cm.Tracking)
+	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.SectionOf(cm.DraftRevision, cm.SectionAnchor), store.FormatTracking(cm.Tracking)
 	if v.Decision, err = a.publishedDecision(c, cm); err != nil {
 		return err
 	}

@@ -163,6 +163,12 @@ func TestReviseScenario(t *testing.T) {
 		}
 	}
 
+	// Tracking a first-round comment shows the article it was written on.
+	_, tp := e.get("/track?no=" + tracking[0])
+	if !strings.Contains(tp, `<span id="track-revision">第一稿</span> (八)移交社会事务管理职能`) {
+		t.Error("/track does not show the first-round article")
+	}
+
 	// Second round: a comment through the form keys to the 修改稿's article 12 (the new one).
 	e.app.now = func() time.Time { return secondRound }
 	f, _ := e.openForm("article-12")
