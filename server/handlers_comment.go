@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -193,6 +194,11 @@ func (a *app) commentCreate(c echo.Context) error {
 	}
 	if c.FormValue("refresh_captcha") != "" {
 		return a.renderCommentForm(c, d, f, http.StatusOK, "")
+	}
+	if r := c.FormValue("draft_revision"); r != "" && r != strconv.Itoa(d.C.DraftRevision) {
+		// A revision was published while the form was open: articles may have moved.
+		return a.renderCommentForm(c, d, f, http.StatusConflict, "征求意见稿已更新为"+store.RevisionName(d.C.DraftRevision)+
+			",条文和序号可能已调整。请核对您所针对的条款后重新提交。您填写的内容已保留。")
 	}
 	if !a.commentLimit.allow(c.RealIP(), a.now()) {
 		return a.renderCommentForm(c, d, f, http.StatusTooManyRequests, "提交过于频繁,请稍等一分钟后再提交。您填写的内容已保留。")

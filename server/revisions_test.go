@@ -464,3 +464,31 @@ func TestFeedbackByRound(t *testing.T) {
 		t.Error("?rev=2 is not the second round only")
 	}
 }
+
+// TestCommentFormOpenDuringRevision: a form rendered on the 第一稿 and sent after the
+// 修改稿 was published is returned with a notice and the text kept, not filed
+// against an article that may now be another one.
+func TestCommentFormOpenDuringRevision(t *testing.T) {
+	e := newOpenEnv(t, "")
+	f, form := e.openForm("article-9")
+	m := regexp.MustCompile(`name="draft_revision" value="(\d+)"`).FindStringSubmatch(form)
+	if m == nil || m[1] != "1" {
+		t.Fatalf("form revision %v", m)
+	}
+	f.Set("draft_revision", m[1])
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	e.app.now = func() time.Time { return secondRound }
+	f.Set("body", "关于健全现代企业制度的意见。")
+	resp, page := e.submit(f, nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "征求意见稿已更新为修改稿") || !strings.Contains(page, "关于健全现代企业制度的意见。") {
+		t.Fatalf("stale form: %d", resp.StatusCode)
+	}
+	f2 := e.validForm(page, "article-8")
+	f2.Set("body", "关于健全现代企业制度的意见。")
+	f2.Set("draft_revision", "2")
+	if resp, _ := e.submit(f2, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resubmitted: %d", resp.StatusCode)
+	}
+}
