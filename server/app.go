@@ -78,10 +78,10 @@ func (a *app) routes() http.Handler {
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 1024,
-		// The draft page is compressed once, ahead of time; a POST answers with a
-		// redirect, where setting up a compressor would cost more than the body.
+		// The draft page (and the 修改前后对照表) is compressed once, ahead of time; a POST
+		// answers with a redirect, where setting up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
-			return c.Path() == "/c/:slug" || c.Request().Method != http.MethodGet
+			return c.Path() == "/c/:slug" || c.Path() == "/c/:slug/changes" || c.Request().Method != http.MethodGet
 		},
 	}))
 

@@ -76,16 +76,25 @@ type changesView struct {
 
 // changesShow is the public 修改前后对照表 of two revisions: /c/{slug}/changes
 // (the current against the one before) or ?from=1&to=2.
+// Like the draft page it is rendered once per (pair, reading settings) and served from
+// memory until a comment, a feedback report, a revision or a minute changes it.
 func (a *app) changesShow(c echo.Context) error {
 	ctx := c.Request().Context()
-	cs, err := a.store.ConsultationBySlug(ctx, c.Param("slug"))
-	if err != nil {
-		return err
-	}
 	from, okF := revParam(c.QueryParam("from"))
 	to, okT := revParam(c.QueryParam("to"))
 	if !okF || !okT {
 		return echo.NewHTTPError(http.StatusNotFound, "没有这一稿。")
+	}
+	p := prefsFrom(c)
+	key := "changes|" + c.Param("slug") + "|" + itoa(from) + "|" + itoa(to) + "|" + p.cookieValue()
+	now := a.now()
+	gen := a.gen.Load() + a.draftGen.Load()
+	if page := a.drafts.get(key, gen, now); page != nil {
+		return page.serve(c)
+	}
+	cs, err := a.store.ConsultationBySlug(ctx, c.Param("slug"))
+	if err != nil {
+		return err
 	}
 	if cs.DraftRevision < 2 {
 		return echo.NewHTTPError(http.StatusNotFound, "本征求意见稿尚无修改稿,暂无修改前后对照。")
@@ -98,5 +107,14 @@ func (a *app) changesShow(c echo.Context) error {
 		return err
 	}
 	title := strings.ReplaceAll(cmp.To.Title, "\n", "") + " 修改前后对照表"
-	return a.render(c, http.StatusOK, "changes", title, changesView{C: cs, Cmp: cmp, Revs: revs, Current: cs.DraftRevision})
+	body, err := a.renderBytes("changes", title, p, c.Request().URL.Path, "", changesView{C: cs, Cmp: cmp, Revs: revs, Current: cs.DraftRevision})
+	if err != nil {
+		return err
+	}
+	page, err := newCachedPage(body, gen, now.Add(pageTTL))
+	if err != nil {
+		return err
+	}
+	a.drafts.put(key, page)
+	return page.serve(c)
 }

@@ -89,7 +89,10 @@ func TestChangesWorkbook(t *testing.T) {
 	checkChangesSheet(t, full)
 
 	// The public page shows the adopted comment against article 17.
-	_, page := e.get("/c/" + seedSlug + "/changes")
+	status, page := e.get("/c/" + seedSlug + "/changes")
+	if !strings.Contains(page, `data-new="article-17"`) {
+		t.Fatalf("changes page: %d %s", status, shorten(page, 300))
+	}
 	row := page[strings.Index(page, `data-new="article-17"`):]
 	row = row[:strings.Index(row, "</tr>")]
 	if !strings.Contains(row, "采纳的意见 1 项") || !strings.Contains(row, "已增加新能源产业。") || !strings.Contains(row, ">1 条</a>") {
