@@ -1,6 +1,7 @@
 package revdiff
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -354,44 +355,50 @@ func abs(x float64) float64 {
 	return x
 }
 
-// bag is a multiset of character bigrams (single characters for a one-character text).
+// bag is a multiset of character bigrams (a single character for a one-character
+// text), each packed in a uint64, sorted so that two bags intersect in one merge.
 type bag struct {
-	m map[[2]rune]int
+	b []uint64
 	n int
 }
 
-// bigrams counts the character bigrams of s, ignoring white space and punctuation
+// bigrams collects the character bigrams of s, ignoring white space and punctuation
 // so that re-spacing or re-punctuating is not mistaken for new content.
 func bigrams(s string) bag {
-	var rs []rune
+	rs := make([]rune, 0, len(s)/3+1)
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsPunct(r) {
 			continue
 		}
 		rs = append(rs, r)
 	}
-	b := bag{m: map[[2]rune]int{}}
-	if len(rs) == 1 {
-		b.m[[2]rune{rs[0], 0}]++
-		b.n = 1
+	var b []uint64
+	switch {
+	case len(rs) == 1:
+		b = []uint64{uint64(uint32(rs[0])) << 32}
+	case len(rs) > 1:
+		b = make([]uint64, 0, len(rs)-1)
+		for k := 0; k+1 < len(rs); k++ {
+			b = append(b, uint64(uint32(rs[k]))<<32|uint64(uint32(rs[k+1])))
+		}
+		slices.Sort(b)
 	}
-	for k := 0; k+1 < len(rs); k++ {
-		b.m[[2]rune{rs[k], rs[k+1]}]++
-		b.n++
-	}
-	return b
+	return bag{b: b, n: len(b)}
 }
 
+// common is the size of the multiset intersection of two bags.
 func common(a, b bag) int {
-	if len(a.m) > len(b.m) {
-		a, b = b, a
-	}
-	n := 0
-	for k, x := range a.m {
-		if y := b.m[k]; y < x {
-			n += y
-		} else {
-			n += x
+	n, i, j := 0, 0, 0
+	for i < len(a.b) && j < len(b.b) {
+		switch {
+		case a.b[i] < b.b[j]:
+			i++
+		case a.b[i] > b.b[j]:
+			j++
+		default:
+			n++
+			i++
+			j++
 		}
 	}
 	return n
