@@ -378,7 +378,8 @@ func (a *app) recordPost(c echo.Context) error {
 	received, err := time.ParseInLocation("2006-01-02", f.ReceivedOn, beijing)
 	v.CheckField(err == nil, "received_on", "请填写收到日期,如 2023-01-15。")
 	v.CheckField(err != nil || !received.After(a.now()), "received_on", "收到日期不能晚于今天。")
-	v.CheckField(f.Section == "general" || d.Section(f.Section) != nil, "section", "请选择意见针对的条款。")
+	rev, anchor := recordTarget(d, f.Section) // server/revisions.go: a letter may be about an earlier revision
+	v.CheckField(rev != 0 && (anchor == "general" || d.SectionOf(rev, anchor) != nil), "section", "请选择意见针对的条款。")
 	v.CheckField(f.Body != "", "body", "请填写意见内容。")
 	v.CheckField(len([]rune(f.Body)) <= maxBodyRunes, "body", "意见内容最多 15000 字。")
 	v.CheckField(contains(identities, f.Identity), "identity", "请选择身份。")
@@ -389,14 +390,18 @@ func (a *app) recordPost(c echo.Context) error {
 	}
 	// A letter postmarked on the closing day still counts: late means received after
 	// the day the window closed.
-	closesDay := d.C.ClosesAt.In(beijing)
+	closes, err := a.roundCloses(ctx, d, rev)
+	if err != nil {
+		return err
+	}
+	closesDay := closes.In(beijing)
 	lastDay := time.Date(closesDay.Year(), closesDay.Month(), closesDay.Day(), 0, 0, 0, 0, beijing)
 	sess := sessionFrom(c)
-	cm := &store.Comment{ConsultationID: d.C.ID, SectionAnchor: f.Section, Body: f.Body, Name: f.Name, Identity: f.Identity,
+	cm := &store.Comment{ConsultationID: d.C.ID, DraftRevision: rev, SectionAnchor: anchor, Body: f.Body, Name: f.Name, Identity: f.Identity,
 		Organization: f.Organization, Phone: f.Phone, Email: f.Email, ConsentedAt: a.now(), CreatedAt: a.now(),
 		Channel: f.Channel, ReceivedAt: received, RecordedBy: sess.User.Username, Late: received.After(lastDay),
 		SubmissionKey: newFormKey()}
-	if s := d.Section(f.Section); s != nil {
+	if s := d.SectionOf(rev, anchor); s != nil {
 		cm.SectionID = s.ID
 	}
 	saved, _, err := a.store.CreateComment(ctx, cm)

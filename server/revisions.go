@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -274,4 +276,34 @@ func (a *app) revisionDashboard(c echo.Context, d *draftData, rev int) error {
 	now := a.now()
 	v := newDashboardView(d.atRevision(rev), st, now, now)
 	return a.render(c, http.StatusOK, "admin_dashboard", "意见统计("+store.RevisionName(rev)+")", v)
+}
+
+// recordTarget reads the section select of the letter/call form: an anchor of the
+// current revision, or "N:anchor" for one of earlier revision N. It returns the
+// revision (0 when the value names none) and the anchor.
+func recordTarget(d *draftData, v string) (int, string) {
+	if n, anchor, ok := strings.Cut(v, ":"); ok {
+		rev, err := strconv.Atoi(n)
+		if err != nil || rev < 1 || rev >= d.C.DraftRevision {
+			return 0, ""
+		}
+		return rev, anchor
+	}
+	return d.C.DraftRevision, v
+}
+
+// roundCloses is when the comment window of revision rev closed (or closes): a letter
+// about an earlier round is late when received after that round's close.
+func (a *app) roundCloses(ctx context.Context, d *draftData, rev int) (time.Time, error) {
+	if rev == d.C.DraftRevision {
+		return d.C.ClosesAt, nil
+	}
+	revs, err := a.store.Revisions(ctx, d.C.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if rev < 1 || rev > len(revs) {
+		return d.C.ClosesAt, nil
+	}
+	return revs[rev-1].ClosesAt, nil
 }

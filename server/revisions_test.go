@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -490,5 +491,56 @@ func TestCommentFormOpenDuringRevision(t *testing.T) {
 	f2.Set("draft_revision", "2")
 	if resp, _ := e.submit(f2, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resubmitted: %d", resp.StatusCode)
+	}
+}
+
+// TestRecordLetterOnEarlierRevision: during the second round an officer records a
+// letter about the 第一稿's article 8, which is kept against that text and counted
+// late against the first round's close.
+func TestRecordLetterOnEarlierRevision(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	e.app.now = func() time.Time { return secondRound }
+	c := e.loginAs("chen", store.RoleOfficer)
+	_, page := e.getWith(c, "/admin/c/"+seedSlug+"/comments/new")
+	if !strings.Contains(page, `<option value="1:article-8"`) || !strings.Contains(page, "第一稿:(八)移交社会事务管理职能") {
+		t.Fatal("the record form offers no 第一稿 articles")
+	}
+	tok := csrfFrom(t, page)
+	cs := seedConsultation(t, e)
+	old, _ := e.store.RevisionSections(ctx, cs.ID, 1)
+	var old8 store.Section
+	for _, s := range old {
+		if s.Anchor == "article-8" {
+			old8 = s
+		}
+	}
+	for day, late := range map[string]bool{"2023-02-07": false, "2023-03-05": true} {
+		f := url.Values{"_csrf": {tok}, "channel": {"letter"}, "received_on": {day}, "section": {"1:article-8"},
+			"body": {"来信:关于社会事务移交 " + day}, "identity": {"个人"}}
+		resp, _ := e.postWith(c, "/admin/c/"+seedSlug+"/comments/new", f, nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("record %s: %d", day, resp.StatusCode)
+		}
+		rows, _, err := e.store.Queue(ctx, store.QueueFilter{ConsultationID: cs.ID, Q: "社会事务移交"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rows {
+			if strings.HasSuffix(r.Body, day) {
+				found = r.DraftRevision == 1 && r.SectionID == old8.ID && r.Late == late
+			}
+		}
+		if !found {
+			t.Errorf("%s: %+v", day, rows)
+		}
+	}
+	bad := url.Values{"_csrf": {tok}, "channel": {"letter"}, "received_on": {"2023-03-05"}, "section": {"2:article-8"}, "body": {"x"}, "identity": {"个人"}}
+	if resp, body := e.postWith(c, "/admin/c/"+seedSlug+"/comments/new", bad, nil); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "请选择意见针对的条款") {
+		t.Errorf("a revision:anchor of the current revision: %d", resp.StatusCode)
 	}
 }
