@@ -973,7 +973,7 @@ func filterText(d *draftData, f store.QueueFilter) string {
 
 // filtered reports whether a filter leaves comments out (an order alone does not).
 func filtered(f store.QueueFilter) bool {
-	return f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
+	return f.Revision != 0 || f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
 		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != "" || f.Q != "" || f.Collapse
 }
 
