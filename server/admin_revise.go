@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"consult/server/revdiff"
 	"consult/store"
 )
 
@@ -265,5 +264,4 @@ func rowChoice(r changeRow) string {
 
 func init() {
 	funcs["rowChoice"] = rowChoice
-	funcs["isDeleted"] = func(t revdiff.Type) bool { return t == revdiff.Deleted }
 }

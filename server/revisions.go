@@ -118,13 +118,12 @@ func toPins(ps []store.PairPin) []revdiff.Pin {
 
 // comparison is the 修改前后对照表 between two revisions, with its counts.
 type comparison struct {
-	From, To         store.Revision
-	Rows             []changeRow
-	Changed, Added   int // articles
-	Deleted, Moved   int
-	Unchanged        int
-	Report           bool // a feedback report is published (adopted comments are shown)
-	HasAdoptedColumn bool
+	From, To       store.Revision
+	Rows           []changeRow
+	Changed, Added int // articles
+	Deleted, Moved int
+	Unchanged      int
+	Report         bool // a feedback report is published (adopted comments are shown)
 }
 
 // compareSections pairs two revisions' sections and fills the rows; counts and
