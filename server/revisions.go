@@ -195,7 +195,7 @@ func loadComparison(ctx context.Context, st *store.Store, c *store.Consultation,
 	if from == 0 {
 		from = to - 1
 	}
-	if from < 1 || to < 1 || from > len(revs) || to > len(revs) || from == to {
+	if from < 1 || to < 1 || from > len(revs) || to > len(revs) || from >= to {
 		return nil, revs, errNoRevision
 	}
 	old, err := st.RevisionSections(ctx, c.ID, from)

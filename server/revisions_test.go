@@ -147,7 +147,7 @@ func TestReviseScenario(t *testing.T) {
 			t.Errorf("%s: %d, want 404", p, status)
 		}
 	}
-	for _, p := range []string{"?from=1&to=3", "?from=2&to=2", "?from=a"} {
+	for _, p := range []string{"?from=1&to=3", "?from=2&to=2", "?from=2&to=1", "?from=a"} {
 		if status, _ := e.get("/c/" + seedSlug + "/changes" + p); status != http.StatusNotFound {
 			t.Errorf("changes%s: %d, want 404", p, status)
 		}
