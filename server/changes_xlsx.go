@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -69,6 +70,28 @@ func (a *app) changesXLSX(c echo.Context) error {
 		fmt.Sprintf("%s-changes-%d-%d-%s.xlsx", cs.Slug, cmp.From.Number, cmp.To.Number, day)))
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.Blob(http.StatusOK, xlsxType, buf.Bytes())
+}
+
+// changesWidths are the sheet's column widths, in characters of the default font.
+var changesWidths = []float64{6, 10, 48, 48, 30, 8, 36}
+
+// wrappedLines estimates how many lines text takes in a wrapped column width wide:
+// a Chinese character takes two widths, other characters one; each paragraph starts
+// a new line.
+func wrappedLines(text string, width float64) int {
+	n := 0
+	for _, par := range strings.Split(text, "\n") {
+		w := 0.0
+		for _, r := range par {
+			if r >= 0x2E80 {
+				w += 2
+			} else {
+				w++
+			}
+		}
+		n += max(1, int(math.Ceil(w/(width-1))))
+	}
+	return n
 }
 
 // maxRichRunes bounds a cell written as rich text; longer ones (beyond any real
@@ -174,10 +197,19 @@ func writeChangesSheet(f *excelize.File, cs *store.Consultation, cmp *comparison
 		if err := set(7, row, strings.Join(adopted, "\n")); err != nil {
 			return err
 		}
+		// Row heights: spreadsheets do not grow a row to fit wrapped text written by a
+		// library (only when typed), so a printout would show one line of each article.
+		lines := 1
+		for col, text := range map[int]string{3: r.OldText(), 4: r.NewText(), 5: changeNote(&r), 7: strings.Join(adopted, "\n")} {
+			lines = max(lines, wrappedLines(text, changesWidths[col-1]))
+		}
+		if err := f.SetRowHeight(sh, row, min(409, 4+14.5*float64(lines))); err != nil {
+			return err
+		}
 		row++
 	}
 	// Layout: widths, wrapping, frozen header, filter, print.
-	for i, w := range []float64{6, 10, 48, 48, 30, 8, 36} {
+	for i, w := range changesWidths {
 		if err := f.SetColWidth(sh, colName(i+1), colName(i+1), w); err != nil {
 			return err
 		}

@@ -5,8 +5,14 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -229,4 +235,78 @@ func cellOf(t *testing.T, col, row int) string {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestChangesWorkbookPrints prints changes.xlsx to PDF with LibreOffice (headless): the
+// pages are landscape and every page repeats the header row. CI must have LibreOffice
+// and poppler-utils.
+func TestChangesWorkbookPrints(t *testing.T) {
+	soffice, err1 := exec.LookPath("soffice")
+	pdftotext, err2 := exec.LookPath("pdftotext")
+	pdfinfo, err3 := exec.LookPath("pdfinfo")
+	if err1 != nil || err2 != nil || err3 != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("soffice, pdftotext or pdfinfo not found: install libreoffice-calc-nogui and poppler-utils")
+		}
+		t.Skip("soffice, pdftotext or pdfinfo not found; required in CI")
+	}
+	e := newOpenEnv(t, "")
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	committee := e.loginAs("weiyuan", store.RoleCommittee)
+	resp, err := committee.Get(e.srv.URL + "/admin/c/" + seedSlug + "/changes.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("changes.xlsx: %d %v", resp.StatusCode, err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "changes.xlsx")
+	if err := os.WriteFile(in, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, soffice, "-env:UserInstallation=file://"+filepath.Join(dir, "profile"), "--headless", "--norestore",
+		"--convert-to", "pdf", "--outdir", dir, in).CombinedOutput()
+	if err != nil {
+		t.Fatalf("soffice: %v\n%s", err, out)
+	}
+	pdf := filepath.Join(dir, "changes.pdf")
+	info, err := exec.CommandContext(ctx, pdfinfo, pdf).Output()
+	if err != nil {
+		t.Fatalf("pdfinfo: %v", err)
+	}
+	m := regexp.MustCompile(`Pages:\s+(\d+)`).FindSubmatch(info)
+	size := regexp.MustCompile(`Page size:\s+([\d.]+) x ([\d.]+) pts`).FindSubmatch(info)
+	if m == nil || size == nil {
+		t.Fatalf("pdfinfo: %s", info)
+	}
+	pages, _ := strconv.Atoi(string(m[1]))
+	w, _ := strconv.ParseFloat(string(size[1]), 64)
+	h, _ := strconv.ParseFloat(string(size[2]), 64)
+	if pages < 2 || w <= h || w < 830 || w > 850 { // A4 landscape is 842 × 595 pt
+		t.Fatalf("%d pages of %.0f × %.0f pt, want several A4 landscape pages", pages, w, h)
+	}
+	text, err := exec.CommandContext(ctx, pdftotext, "-layout", pdf, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	perPage := strings.Split(string(text), "\f")
+	for i, p := range perPage[:pages] {
+		if !strings.Contains(p, "原条文") || !strings.Contains(p, "修改后条文") || !strings.Contains(p, "修改类型") {
+			t.Errorf("page %d of %d lacks the header row", i+1, pages)
+		}
+	}
+	// Rows are tall enough for their text: the end of each long article is printed too.
+	flat := strings.Join(strings.Fields(string(text)), "")
+	for _, s := range []string{"优化营商环境评价机制", "作为干部考核的重要依据", "打造1个主营业务收入100亿产业集群"} {
+		if !strings.Contains(flat, s) {
+			t.Errorf("the printout lacks %q", s)
+		}
+	}
 }
