@@ -47,6 +47,9 @@ func TestMigrationKeepsCommentsOnTheirSections(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Every index and trigger that exists before the rebuild (on any table) must exist
+	// after it: SQLite drops a rebuilt table's own, so 0060 recreates them.
+	before := schemaObjects(t, db)
 	now := time.Now().Unix()
 	mustExec := func(q string, args ...any) {
 		t.Helper()
@@ -91,6 +94,12 @@ func TestMigrationKeepsCommentsOnTheirSections(t *testing.T) {
 	revs, err := s.Revisions(ctx, 7)
 	if err != nil || len(revs) != 1 || revs[0].Number != 1 || revs[0].Title != "标题" || revs[0].DraftSHA256 != "abc" {
 		t.Fatalf("revisions %+v, %v", revs, err)
+	}
+	after := schemaObjects(t, s.r)
+	for name, typ := range before {
+		if after[name] != typ {
+			t.Errorf("%s %s lost in migration 0060", typ, name)
+		}
 	}
 	p, err := s.Pragmas(ctx)
 	if err != nil || p["writer.foreign_keys"] != "1" {
@@ -180,4 +189,23 @@ func TestPublishRevision(t *testing.T) {
 	if es := auditCount(t, s, "revise"); len(es) != 1 {
 		t.Fatalf("%d revise audit entries", len(es))
 	}
+}
+
+// schemaObjects lists the named indexes and triggers of a database (name → type).
+func schemaObjects(t *testing.T, db *sql.DB) map[string]string {
+	t.Helper()
+	rows, err := db.Query(`SELECT name, type FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = typ
+	}
+	return out
 }
