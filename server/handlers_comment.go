@@ -228,7 +228,7 @@ func (a *app) commentCreate(c echo.Context) error {
 		return a.renderCommentForm(c, d, f, http.StatusUnprocessableEntity, "")
 	}
 	cm := &store.Comment{
-		ConsultationID: d.C.ID, SectionAnchor: f.Section, SubmissionKey: f.FormKey, Body: f.Body,
+		ConsultationID: d.C.ID, DraftRevision: d.C.DraftRevision, SectionAnchor: f.Section, SubmissionKey: f.FormKey, Body: f.Body,
 		Name: f.Name, Identity: f.Identity, Organization: f.Organization, Phone: f.Phone, Email: f.Email,
 		PublishName: f.PublishName, ConsentedAt: a.now(), CreatedAt: a.now(), Channel: "web",
 	}

@@ -214,7 +214,7 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 			c.Organization, c.Phone, c.Email, c.PublishName, c.ConsentedAt.Unix(), c.Channel, c.Late,
 			c.Status, c.CreatedAt.Unix(), unixOrZero(c.ReceivedAt), c.RecordedBy,
 			fp.Hash, sig, fp.Bands[0], fp.Bands[1], fp.Bands[2], fp.Bands[3], fp.Bands[4],
-			c.DraftRevision, c.ConsultationID).Scan(&c.ID, &c.DraftRevision)
+			section, c.DraftRevision, c.ConsultationID).Scan(&c.ID, &c.DraftRevision)
 		switch {
 		case err == nil:
 			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
@@ -399,7 +399,7 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 		tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
 		consented_at, channel, late, status, created_at, received_at, recorded_by,
 		norm_hash, minhash, band0, band1, band2, band3, band4, draft_revision)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + revisionOr + `)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + commentRevision + `)
 		ON CONFLICT (submission_key) DO NOTHING RETURNING id, draft_revision`)
 	s.stmts.normLookup = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`)
 	for b := range s.stmts.band {

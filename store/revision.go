@@ -18,6 +18,11 @@ const currentRevision = `(SELECT draft_revision FROM consultations WHERE id = ?)
 // one on show of the consultation whose id is the argument after it.
 const revisionOr = `COALESCE(NULLIF(?, 0), ` + currentRevision + `)`
 
+// commentRevision is the SQL for a new comment's revision, from three arguments
+// (section id or NULL, revision or 0, consultation id): the revision of the section it
+// is on, so the two always agree; else the revision given; else the one on show.
+const commentRevision = `COALESCE((SELECT draft_revision FROM sections WHERE id = ?), NULLIF(?, 0), ` + currentRevision + `)`
+
 // ErrRevised is returned when a change would apply to the first revision of a draft
 // that has been revised since.
 var ErrRevised = errors.New("store: draft already revised")

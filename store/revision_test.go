@@ -162,10 +162,16 @@ func TestPublishRevision(t *testing.T) {
 	if err != nil || second.DraftRevision != 2 {
 		t.Fatalf("second-round comment: %+v %v", second, err)
 	}
+	// A comment on a section of revision 1 is on revision 1, whatever the caller said
+	// (a page cached before the revision was published).
+	stale, _, err := s.CreateComment(ctx, &Comment{ConsultationID: id, SectionAnchor: "article-1", SectionID: 3, DraftRevision: 2, Body: "迟到的第一轮意见", ConsentedAt: opens2})
+	if err != nil || stale.DraftRevision != 1 {
+		t.Fatalf("comment on a revision-1 section: %+v %v", stale, err)
+	}
 	// The same anchor counts separately per revision.
 	for rev, want := range map[int]string{1: "第一轮意见", 2: "第二轮意见"} {
 		counts, err := s.RevisionCommentCounts(ctx, id, rev)
-		if err != nil || counts["article-1"] != 1 {
+		if want1 := map[int]int{1: 2, 2: 1}[rev]; err != nil || counts["article-1"] != want1 {
 			t.Fatalf("revision %d counts %v %v (want the comment %s only)", rev, counts, err, want)
 		}
 	}
