@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"consult/server/revdiff"
 	"consult/store"
 )
 
@@ -68,6 +69,7 @@ func (a *app) revisionShown(ctx context.Context, cs *store.Consultation, rev int
 }
 
 type changesView struct {
+	Only    bool // only the rows that changed (?only=changed)
 	C       *store.Consultation
 	Cmp     *comparison
 	Revs    []store.Revision
@@ -85,8 +87,12 @@ func (a *app) changesShow(c echo.Context) error {
 	if !okF || !okT {
 		return echo.NewHTTPError(http.StatusNotFound, "没有这一稿。")
 	}
+	only := c.QueryParam("only") == "changed"
 	p := prefsFrom(c)
 	key := "changes|" + c.Param("slug") + "|" + itoa(from) + "|" + itoa(to) + "|" + p.cookieValue()
+	if only {
+		key += "|only"
+	}
 	now := a.now()
 	gen := a.gen.Load() + a.draftGen.Load()
 	if page := a.drafts.get(key, gen, now); page != nil {
@@ -107,7 +113,16 @@ func (a *app) changesShow(c echo.Context) error {
 		return err
 	}
 	title := strings.ReplaceAll(cmp.To.Title, "\n", "") + " 修改前后对照表"
-	body, err := a.renderBytes("changes", title, p, c.Request().URL.Path, "", changesView{C: cs, Cmp: cmp, Revs: revs, Current: cs.DraftRevision})
+	if only {
+		kept := cmp.Rows[:0:0]
+		for _, r := range cmp.Rows {
+			if r.Type != revdiff.Unchanged {
+				kept = append(kept, r)
+			}
+		}
+		cmp.Rows = kept
+	}
+	body, err := a.renderBytes("changes", title, p, c.Request().URL.Path, "", changesView{C: cs, Cmp: cmp, Revs: revs, Current: cs.DraftRevision, Only: only})
 	if err != nil {
 		return err
 	}

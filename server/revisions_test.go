@@ -155,6 +155,11 @@ func TestReviseScenario(t *testing.T) {
 	if status, _ := e.get("/c/" + seedSlug + "/changes?from=1&to=2"); status != http.StatusOK {
 		t.Errorf("from=1&to=2: %d", status)
 	}
+	// Only the rows that changed: the three articles.
+	_, only := e.get("/c/" + seedSlug + "/changes?from=1&to=2&only=changed")
+	if n := strings.Count(only, `<tr class="change `); n != 3 || strings.Contains(only, `class="change unchanged`) || !strings.Contains(only, `id="show-all"`) {
+		t.Errorf("only=changed: %d rows", n)
+	}
 
 	// First-round comments keep their revision and section.
 	for _, tr := range tracking {
