@@ -32,7 +32,7 @@ const draftBodyLimit = "2M"
 // after the CSRF check has read the form), so it cannot raise it.
 func isDraftUpload(c echo.Context) bool {
 	p := c.Path()
-	return p == "/admin/consultations/preview" || p == "/admin/consultations/publish"
+	return p == "/admin/consultations/preview" || p == "/admin/consultations/publish" || isReviseUpload(c)
 }
 
 func (a *app) consultationRoutes(g *echo.Group) {

@@ -181,6 +181,27 @@ func formValues(t *testing.T, page, id string) url.Values {
 			}
 		case "textarea":
 			out.Add(attr(n, "name"), text(n))
+		case "select":
+			var first, chosen *html.Node
+			walk(n, func(o *html.Node) bool {
+				if o.Type == html.ElementNode && o.Data == "option" {
+					if first == nil {
+						first = o
+					}
+					for _, a := range o.Attr {
+						if a.Key == "selected" && chosen == nil {
+							chosen = o
+						}
+					}
+				}
+				return true
+			})
+			if chosen == nil {
+				chosen = first
+			}
+			if chosen != nil {
+				out.Add(attr(n, "name"), attr(chosen, "value"))
+			}
 		}
 		return true
 	})

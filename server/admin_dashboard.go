@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -75,6 +76,15 @@ func (a *app) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.Revised() {
+		// One round at a time: an anchor names a different article in each revision,
+		// so counts per article only make sense within one (server/revisions.go).
+		rev, err := strconv.Atoi(c.QueryParam("rev"))
+		if err != nil || rev < 1 || rev > d.C.DraftRevision {
+			rev = d.C.DraftRevision
+		}
+		return a.revisionDashboard(c, d, rev)
+	}
 	e, err := a.statsCache().get(d.C.ID, func() (*store.Stats, error) { return a.store.Stats(ctx, d.C.ID) }, a.now)
 	if err != nil {
 		return err
@@ -99,6 +109,9 @@ func newDashboardView(d *draftData, st *store.Stats, at, now time.Time) dashboar
 			q.Set(kv[i], kv[i+1])
 		}
 		q.Set("collapse", "0") // counts are of every comment, copies included
+		if d.Scope != 0 {
+			q.Set("rev", strconv.Itoa(d.Scope))
+		}
 		return base + "?" + q.Encode()
 	}
 	pct := func(n int) string {

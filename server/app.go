@@ -95,18 +95,19 @@ func (a *app) routes() http.Handler {
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 1024,
-		// The draft page and the comment form are compressed once, ahead of time
-		// (pagecache.go, formcache.go); a POST answers with a redirect, where setting
+		// The draft page, the comment form and the 修改前后对照表 are compressed once, ahead
+		// of time (pagecache.go, formcache.go); a POST answers with a redirect, where setting
 		// up a compressor would cost more than the body.
 		Skipper: func(c echo.Context) bool {
 			return isPrecompressed(c) || c.Path() == "/c/:slug/comment" || c.Path() == "/c/:slug/feedback" ||
-				c.Request().Method != http.MethodGet
+				c.Path() == "/c/:slug/changes" || c.Request().Method != http.MethodGet
 		},
 	}))
 
 	e.GET("/", a.home)
 	e.GET("/c/:slug", a.draftShow)
 	e.GET("/c/:slug/qr.svg", a.draftQR)
+	e.GET("/c/:slug/changes", a.changesShow)
 	e.GET("/prefs", a.prefsSet)
 
 	csrf := middleware.CSRFWithConfig(middleware.CSRFConfig{

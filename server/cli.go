@@ -19,6 +19,7 @@ import (
 //	consult -config FILE user add -role ROLE [-unit UNIT] USERNAME   (password on standard input)
 //	consult -config FILE backup PATH
 //	consult -config FILE retention [-after DAYS] [-dry-run]
+//	consult -config FILE revise -consultation SLUG [-opens RFC3339 -closes RFC3339 -reason TEXT] PATH
 //	consult -config FILE import -consultation SLUG [-dry-run] PATH
 //	consult generate [-n N] [-seed S]   (main.go: needs no config)
 //
@@ -35,8 +36,10 @@ func runCommand(ctx context.Context, cfg *Config, st *store.Store, args []string
 		return backupCommand(ctx, st, args[1:], stdout)
 	case len(args) >= 1 && args[0] == "retention":
 		return retentionCommand(ctx, st, args[1:], stdout)
+	case len(args) >= 1 && args[0] == "revise":
+		return reviseCommand(ctx, st, args[1:], stdout)
 	}
-	return fmt.Errorf("unknown command %q (commands: user add, backup, retention, restore, import, generate)", strings.Join(args, " "))
+	return fmt.Errorf("unknown command %q (commands: user add, backup, retention, restore, import, generate, revise)", strings.Join(args, " "))
 }
 
 func userAdd(ctx context.Context, st *store.Store, args []string, stdin io.Reader, stdout io.Writer) error {

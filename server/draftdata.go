@@ -15,6 +15,25 @@ type draftData struct {
 	Sections []store.Section
 	byAnchor map[string]*store.Section
 	gen      uint64
+	loaded   time.Time // a revision published by the command line (another process) is seen within pageTTL
+	// Earlier holds the sections of earlier revisions by number (nil until the draft
+	// is revised): comments written on them are shown against the text they were on.
+	Earlier map[int][]store.Section
+	earlier map[int]map[string]*store.Section
+	// Scope is the revision a view of one revision shows (atRevision); 0 for all.
+	Scope int
+}
+
+// atRevision returns d as a view of one revision shows it: that revision's sections
+// (Section looks anchors up among them) and Scope set, so links keep the revision.
+func (d *draftData) atRevision(rev int) *draftData {
+	cp := *d
+	cp.Scope = rev
+	if rev != d.C.DraftRevision {
+		cp.Sections = d.Earlier[rev]
+		cp.byAnchor = d.earlier[rev]
+	}
+	return &cp
 }
 
 type draftCache struct {
@@ -28,7 +47,7 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 	a.draftsData.mu.Lock()
 	d := a.draftsData.m[slug]
 	a.draftsData.mu.Unlock()
-	if d != nil && d.gen == gen {
+	if d != nil && d.gen == gen && time.Since(d.loaded) < pageTTL {
 		return d, nil
 	}
 	c, err := a.store.ConsultationBySlug(ctx, slug)
@@ -39,9 +58,22 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &draftData{C: c, Sections: secs, byAnchor: make(map[string]*store.Section, len(secs)), gen: gen}
+	d = &draftData{C: c, Sections: secs, byAnchor: make(map[string]*store.Section, len(secs)), gen: gen, loaded: time.Now()}
 	for i := range secs {
 		d.byAnchor[secs[i].Anchor] = &secs[i]
+	}
+	if c.DraftRevision > 1 {
+		d.Earlier, d.earlier = map[int][]store.Section{}, map[int]map[string]*store.Section{}
+		for r := 1; r < c.DraftRevision; r++ {
+			old, err := a.store.RevisionSections(ctx, c.ID, r)
+			if err != nil {
+				return nil, err
+			}
+			d.Earlier[r], d.earlier[r] = old, make(map[string]*store.Section, len(old))
+			for i := range old {
+				d.earlier[r][old[i].Anchor] = &old[i]
+			}
+		}
 	}
 	a.draftsData.mu.Lock()
 	if a.draftsData.m == nil || len(a.draftsData.m) > 1000 {
@@ -54,6 +86,35 @@ func (a *app) loadDraft(ctx context.Context, slug string) (*draftData, error) {
 
 // Section returns the section with that anchor, or nil for "general" and unknown anchors.
 func (d *draftData) Section(anchor string) *store.Section { return d.byAnchor[anchor] }
+
+// SectionOf returns the section with that anchor in revision rev (0 or the current
+// one: as Section), or nil.
+func (d *draftData) SectionOf(rev int, anchor string) *store.Section {
+	if rev == 0 || rev == d.C.DraftRevision {
+		return d.byAnchor[anchor]
+	}
+	return d.earlier[rev][anchor]
+}
+
+// SectionsOf returns revision rev's sections (0: the current revision's).
+func (d *draftData) SectionsOf(rev int) []store.Section {
+	if rev == 0 || rev == d.C.DraftRevision {
+		return d.Sections
+	}
+	return d.Earlier[rev]
+}
+
+// Revised reports whether the draft has more than one revision.
+func (d *draftData) Revised() bool { return d.C.DraftRevision > 1 }
+
+// RevisionNumbers lists the revisions, 1 to the current one.
+func (d *draftData) RevisionNumbers() []int {
+	out := make([]int, d.C.DraftRevision)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
 
 // window is the comment window that applies to a section (nil: the draft as a whole):
 // the section's own override, else its chapter's, else the consultation's.

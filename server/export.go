@@ -71,9 +71,10 @@ var (
 	detailLayout = sheetLayout{Name: sheetDetail,
 		Header: []string{"序号", "受理编号", "提交时间", "章", "条款", "条款标题", "意见内容", "提交人", "身份", "单位",
 			"联系电话", "电子邮箱", "渠道", "处理状态", "处理意见/理由", "重复组", "标签", "处理人", "处理时间",
-			// Routing to the responsible units (交办), appended so earlier columns keep their places.
-			"承办单位", "交办状态", "办理期限", "承办单位拟处理意见"},
-		Widths: []float64{7, 17, 17, 20, 11, 20, 60, 10, 9, 18, 14, 22, 10, 10, 40, 16, 12, 10, 17, 12, 12, 17, 40},
+			// Routing to the responsible units (交办) and the revision, appended so earlier
+			// columns keep their places.
+			"承办单位", "交办状态", "办理期限", "承办单位拟处理意见", "稿次"},
+		Widths: []float64{7, 17, 17, 20, 11, 20, 60, 10, 9, 18, 14, 22, 10, 10, 40, 16, 12, 10, 17, 12, 12, 17, 40, 10},
 		Kinds:  map[int]colKind{3: dateCol, 7: wrapCol, 10: wrapCol, 15: wrapCol, 19: dateCol, 22: dateCol, 23: wrapCol},
 	}
 	feedbackLayout = sheetLayout{Name: sheetFeedback,
@@ -87,6 +88,7 @@ var (
 // exportRoutes adds the workbook download, for every workspace role.
 func (a *app) exportRoutes(g *echo.Group) {
 	g.GET("/c/:slug/export.xlsx", a.exportXLSX, a.requireRole(allRoles...))
+	g.GET("/c/:slug/changes.xlsx", a.changesXLSX, a.requireRole(anyRole...))
 }
 
 // exportUnmasked reports whether a role's workbooks show phone numbers and e-mail
@@ -253,21 +255,47 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // exportSection is how a section (or "general") reads in the workbook.
 type exportSection struct {
-	Anchor  string
-	Chapter string // 章: the enclosing chapter, label and heading
-	Label   string // 条款
-	Heading string // 条款标题
-	Short   string // the summary table's and chart's label
-	Title   string // the summary table's heading column
-	Full    string // the feedback table's 条款 column
+	Revision int // the revision of the draft it belongs to
+	Anchor   string
+	Chapter  string // 章: the enclosing chapter, label and heading
+	Label    string // 条款
+	Heading  string // 条款标题
+	Short    string // the summary table's and chart's label
+	Title    string // the summary table's heading column
+	Full     string // the feedback table's 条款 column
 }
 
-// exportSections lists "general" and every section in document order, by anchor too.
+// exportKey is the key of a revision's section in the builder's maps: the anchor for
+// the first revision (so a draft never revised reads as it always did), else the
+// anchor qualified by the revision, as the same anchor names another text there.
+func exportKey(rev int, anchor string) string {
+	if rev <= 1 {
+		return anchor
+	}
+	return "r" + strconv.Itoa(rev) + ":" + anchor
+}
+
+// exportSections lists "general" and every section in document order, by key too;
+// a revised draft's revisions one after another, each section named with its revision.
 func exportSections(d *draftData) ([]*exportSection, map[string]*exportSection) {
+	var list []*exportSection
+	for _, rev := range d.RevisionNumbers() {
+		list = append(list, revisionExportSections(d, rev)...)
+	}
+	by := make(map[string]*exportSection, len(list))
+	for _, s := range list {
+		by[exportKey(s.Revision, s.Anchor)] = s
+	}
+	return list, by
+}
+
+// revisionExportSections lists "general" and the sections of one revision.
+func revisionExportSections(d *draftData, rev int) []*exportSection {
+	secs := d.SectionsOf(rev)
 	general := &exportSection{Anchor: "general", Label: "全文/总体意见", Short: "全文", Title: "总体意见", Full: "全文/总体意见"}
 	list := []*exportSection{general}
-	for i := range d.Sections {
-		s := &d.Sections[i]
+	for i := range secs {
+		s := &secs[i]
 		es := &exportSection{Anchor: s.Anchor, Short: s.Label, Title: s.Heading}
 		switch s.Kind {
 		case "preamble":
@@ -278,8 +306,8 @@ func exportSections(d *draftData) ([]*exportSection, map[string]*exportSection) 
 			es.Full = s.Label + s.Heading + "(本章整体)"
 		default:
 			es.Label, es.Heading, es.Full = s.Label, s.Heading, s.Label+s.Heading
-			if s.Parent >= 0 && s.Parent < len(d.Sections) {
-				p := &d.Sections[s.Parent]
+			if s.Parent >= 0 && s.Parent < len(secs) {
+				p := &secs[s.Parent]
 				es.Chapter = p.Label + p.Heading
 			}
 		}
@@ -288,11 +316,14 @@ func exportSections(d *draftData) ([]*exportSection, map[string]*exportSection) 
 		}
 		list = append(list, es)
 	}
-	by := make(map[string]*exportSection, len(list))
-	for _, s := range list {
-		by[s.Anchor] = s
+	for _, es := range list {
+		es.Revision = rev
+		if d.Revised() {
+			name := store.RevisionName(rev)
+			es.Short, es.Full, es.Title = name+" "+es.Short, "〔"+name+"〕"+es.Full, es.Title+"("+name+")"
+		}
 	}
-	return list, by
+	return list
 }
 
 // exportTotals counts the comments a filter matched, every copy included.
@@ -315,10 +346,11 @@ func (t *exportTotals) add(c *store.Comment) {
 	}
 	t.ByIdentity[id]++
 	t.ByChannel[c.Channel]++
-	m := t.BySection[c.SectionAnchor]
+	key := exportKey(c.DraftRevision, c.SectionAnchor)
+	m := t.BySection[key]
 	if m == nil {
 		m = map[string]int{}
-		t.BySection[c.SectionAnchor] = m
+		t.BySection[key] = m
 	}
 	m[c.Status]++
 }
@@ -381,9 +413,13 @@ func buildWorkbook(ctx context.Context, st *store.Store, job exportJob) (wb *wor
 	if err != nil {
 		return nil, err
 	}
+	known := map[string]bool{}
+	for _, s := range b.sections {
+		known[s.Anchor] = true
+	}
 	for _, a := range anchors {
-		if b.byAnchor[a] == nil {
-			s := &exportSection{Anchor: a, Label: a, Short: a, Title: a, Full: a}
+		if !known[a] {
+			s := &exportSection{Revision: 1, Anchor: a, Label: a, Short: a, Title: a, Full: a}
 			b.byAnchor[a] = s
 			b.sections = append(b.sections, s)
 		}
@@ -447,6 +483,9 @@ func buildWorkbook(ctx context.Context, st *store.Store, job exportJob) (wb *wor
 		return nil, firstErr
 	}
 	if err := b.writeSummary(totals); err != nil {
+		return nil, err
+	}
+	if err := addChangesSheet(ctx, st, f, job.D.C); err != nil { // server/changes_xlsx.go
 		return nil, err
 	}
 	f.SetActiveSheet(0)
@@ -660,7 +699,7 @@ func (b *builder) writeDetail(ctx context.Context, sws []*excelize.StreamWriter)
 // detailRow fills row with the cells of the n-th comment of 意见明细; groupSize is
 // the size of its duplicate group.
 func (b *builder) detailRow(row []any, n int, c *store.Comment, groupSize int) {
-	sec := b.byAnchor[c.SectionAnchor]
+	sec := b.byAnchor[exportKey(c.DraftRevision, c.SectionAnchor)]
 	if sec == nil {
 		sec = &exportSection{Label: c.SectionAnchor}
 	}
@@ -701,6 +740,7 @@ func (b *builder) detailRow(row []any, n int, c *store.Comment, groupSize int) {
 	row[16] = b.text(c.Tags)
 	row[17] = b.text(c.DecidedBy)
 	row[18] = decided
+	row[23] = store.RevisionName(c.DraftRevision)
 }
 
 // routingCells fills the 交办 columns of a 意见明细 row: unit, state (with 逾期 when
@@ -786,14 +826,18 @@ func (b *builder) writeFeedback(ctx context.Context, sw *excelize.StreamWriter) 
 	}
 	order := make([]*exportSection, 0, len(b.sections))
 	for _, s := range b.sections {
-		if f.Section == "" || f.Section == s.Anchor {
+		if (f.Section == "" || f.Section == s.Anchor) && (f.Revision == 0 || f.Revision == s.Revision) {
 			order = append(order, s)
 		}
 	}
+	revised := b.job.D.Revised()
 	n := 0
 	err = streamRows(ctx, len(feedbackHeader), func(ctx context.Context, next func() ([]any, error)) error {
 		for _, sec := range order {
 			f.Section = sec.Anchor
+			if revised {
+				f.Revision = sec.Revision
+			}
 			err := b.x.EachComment(ctx, f, func(c *store.Comment) error {
 				t.add(c)
 				g := tallies[store.GroupKey{Anchor: c.SectionAnchor, GroupID: c.GroupID}]
@@ -964,9 +1008,12 @@ func groupStatus(by map[string]int) string {
 // filterText describes a filter in words, for the summary sheet.
 func filterText(d *draftData, f store.QueueFilter) string {
 	var parts []string
+	if f.Revision != 0 {
+		parts = append(parts, "稿次:"+store.RevisionName(f.Revision))
+	}
 	if f.Section != "" {
 		_, by := exportSections(d)
-		if s := by[f.Section]; s != nil {
+		if s := by[exportKey(f.Revision, f.Section)]; s != nil {
 			parts = append(parts, "条款:"+s.Full)
 		}
 	}
@@ -1022,7 +1069,7 @@ func filterText(d *draftData, f store.QueueFilter) string {
 
 // filtered reports whether a filter leaves comments out (an order alone does not).
 func filtered(f store.QueueFilter) bool {
-	return f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
+	return f.Revision != 0 || f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
 		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != "" || f.Q != "" || f.Collapse ||
 		f.Unit != "" || f.Route != "" || !f.OverdueAt.IsZero() || f.AssignedTo != ""
 }
@@ -1177,7 +1224,7 @@ func (b *builder) writeSummary(t *exportTotals) error {
 	}
 	for _, s := range b.sections {
 		r++
-		m := t.BySection[s.Anchor]
+		m := t.BySection[exportKey(s.Revision, s.Anchor)]
 		total := 0
 		for _, n := range m {
 			total += n

@@ -302,7 +302,7 @@ func TestExportWorkbook(t *testing.T) {
 	for k, want := range map[string]string{
 		"_xlnm.Print_Titles@" + sheetDetail:      "'" + sheetDetail + "'!$1:$1",
 		"_xlnm.Print_Titles@" + sheetFeedback:    "'" + sheetFeedback + "'!$1:$1",
-		"_xlnm._FilterDatabase@" + sheetDetail:   "'" + sheetDetail + "'!$A$1:$W$9",
+		"_xlnm._FilterDatabase@" + sheetDetail:   "'" + sheetDetail + "'!$A$1:$X$9",
 		"_xlnm._FilterDatabase@" + sheetFeedback: "'" + sheetFeedback + "'!$A$1:$G$7",
 	} {
 		if names[k] != want {
@@ -343,7 +343,7 @@ func TestExportWorkbook(t *testing.T) {
 		parts[zf.Name] = string(b)
 	}
 	for part, wants := range map[string][]string{
-		"xl/worksheets/sheet2.xml": {`<autoFilter ref="$A$1:$W$9"`, `orientation="landscape"`, `paperSize="9"`, `&amp;C第 &amp;P 页,共 &amp;N 页`},
+		"xl/worksheets/sheet2.xml": {`<autoFilter ref="$A$1:$X$9"`, `orientation="landscape"`, `paperSize="9"`, `&amp;C第 &amp;P 页,共 &amp;N 页`},
 		"xl/worksheets/sheet3.xml": {`<autoFilter ref="$A$1:$G$7"`, `paperSize="9"`},
 		"xl/charts/chart1.xml": {`<barDir val="bar">`, `<orientation val="maxMin">`, `<varyColors val="0">`,
 			fmt.Sprintf(`<cat><strRef><f>&#39;汇总&#39;!$A$%d:$A$%d</f>`, tableTop+1, tableTop+len(d.Sections)+1),

@@ -22,11 +22,13 @@ type feedbackGroup struct {
 }
 
 type feedbackSection struct {
-	Section *store.Section // nil: comments on the draft as a whole
-	Total   int
-	Groups  []feedbackGroup
-	Pending int // still being studied when the report was published
-	Other   int // judged duplicate or invalid
+	Revision int            // the revision the comments were written on (named when the draft was revised)
+	Named    bool           // the draft was revised: say which revision
+	Section  *store.Section // nil: comments on the draft as a whole
+	Total    int
+	Groups   []feedbackGroup
+	Pending  int // still being studied when the report was published
+	Other    int // judged duplicate or invalid
 }
 
 type feedbackView struct {
@@ -39,24 +41,35 @@ type feedbackView struct {
 	Participants int
 	Comments     int
 	Sections     []feedbackSection
+	Round        int   // only the comments on this revision (0: every round)
+	Rounds       []int // the revisions, when the draft was revised
 }
 
-// buildFeedback arranges items by section in document order and by decision.
+// buildFeedback arranges items by section in document order and by decision; a
+// revised draft's rounds one after another, each against its own revision's text.
 func buildFeedback(d *draftData, items []store.FeedbackItem) []feedbackSection {
 	bySection := map[string]*feedbackSection{}
-	order := []string{"general"}
-	for _, s := range d.Sections {
-		order = append(order, s.Anchor)
-	}
-	for _, a := range order {
-		fs := &feedbackSection{Section: d.Section(a)}
-		for _, st := range publicStatuses {
-			fs.Groups = append(fs.Groups, feedbackGroup{Status: st})
+	var order []string
+	for _, rev := range d.RevisionNumbers() {
+		keys := []string{exportKey(rev, "general")}
+		secs := d.SectionsOf(rev)
+		for _, s := range secs {
+			keys = append(keys, exportKey(rev, s.Anchor))
 		}
-		bySection[a] = fs
+		for i, k := range keys {
+			fs := &feedbackSection{Revision: rev, Named: d.Revised()}
+			if i > 0 {
+				fs.Section = &secs[i-1]
+			}
+			for _, st := range publicStatuses {
+				fs.Groups = append(fs.Groups, feedbackGroup{Status: st})
+			}
+			bySection[k] = fs
+		}
+		order = append(order, keys...)
 	}
 	for _, it := range items {
-		fs := bySection[it.SectionAnchor]
+		fs := bySection[exportKey(it.DraftRevision, it.SectionAnchor)]
 		if fs == nil {
 			continue
 		}
@@ -104,7 +117,8 @@ func (a *app) feedbackShow(c echo.Context) error {
 	// settings and served from memory (reading every item per request would grow with
 	// the comments).
 	p := prefsFrom(c)
-	key := "feedback|" + d.C.Slug + "|" + strconv.FormatInt(r.ID, 10) + "|" + strconv.FormatUint(d.gen, 10) + "|" + p.cookieValue()
+	round := feedbackRound(c, d)
+	key := "feedback|" + d.C.Slug + "|" + strconv.FormatInt(r.ID, 10) + "|" + strconv.FormatUint(d.gen, 10) + "|" + p.cookieValue() + "|" + strconv.Itoa(round)
 	if page := a.drafts.lookup(key); page != nil {
 		return page.serve(c)
 	}
@@ -114,7 +128,11 @@ func (a *app) feedbackShow(c echo.Context) error {
 			return nil, err
 		}
 		v := feedbackView{D: d, Report: &r, FirstAt: reports[len(reports)-1].PublishedAt, Revisions: len(reports),
-			Summary: r.Summary, Participants: r.Participants, Comments: r.Comments, Sections: buildFeedback(d, items)}
+			Summary: r.Summary, Participants: r.Participants, Comments: r.Comments, Sections: buildFeedback(d, roundItems(items, round)),
+			Round: round}
+		if d.Revised() {
+			v.Rounds = d.RevisionNumbers()
+		}
 		body, err := a.renderBytes("feedback", "意见采纳情况", p, c.Request().URL.Path, "", v)
 		if err != nil {
 			return nil, err
@@ -162,7 +180,12 @@ func (a *app) feedbackPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := feedbackView{D: d, Preview: true, Summary: summary, Sections: buildFeedback(d, items)}
+	round := feedbackRound(c, d)
+	items = roundItems(items, round)
+	v := feedbackView{D: d, Preview: true, Summary: summary, Sections: buildFeedback(d, items), Round: round}
+	if d.Revised() {
+		v.Rounds = d.RevisionNumbers()
+	}
 	for _, it := range items {
 		v.Comments += it.Count
 	}
@@ -272,4 +295,27 @@ func (a *app) feedbackRoutes(e *echo.Echo, adm *echo.Group) {
 
 func init() {
 	funcs["publicStatuses"] = func() []string { return publicStatuses }
+}
+
+// feedbackRound reads ?rev=N: the report of one round only (0: every round).
+func feedbackRound(c echo.Context, d *draftData) int {
+	r, err := strconv.Atoi(c.QueryParam("rev"))
+	if err != nil || r < 1 || r > d.C.DraftRevision {
+		return 0
+	}
+	return r
+}
+
+// roundItems keeps the items of one round (all for 0).
+func roundItems(items []store.FeedbackItem, round int) []store.FeedbackItem {
+	if round == 0 {
+		return items
+	}
+	var out []store.FeedbackItem
+	for _, it := range items {
+		if it.DraftRevision == round {
+			out = append(out, it)
+		}
+	}
+	return out
 }

@@ -94,6 +94,9 @@ func feedbackWorkbook(d *draftData, r *store.FeedbackReport, items []store.Feedb
 				label, heading = "前言", ""
 			}
 		}
+		if name := fs.RevisionName(); name != "" {
+			label = "〔" + name + "〕" + label
+		}
 		for _, g := range fs.Groups {
 			for _, it := range g.Items {
 				n++

@@ -45,7 +45,7 @@ func (a *app) adminHome(c echo.Context) error {
 }
 
 // queueParams are the queue's filter fields as they appear in the URL.
-var queueParams = []string{"section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort",
+var queueParams = []string{"rev", "section", "status", "identity", "channel", "from", "to", "has_response", "group", "collapse", "tag", "q", "sort",
 	"unit", "route", "overdue", "assigned"}
 
 // queueFilter reads the queue's filter from query or form values.
@@ -57,8 +57,16 @@ func queueFilter(d *draftData, get func(string) string) (store.QueueFilter, url.
 			kept.Set(k, v)
 		}
 	}
-	if v := kept.Get("section"); v == "general" || d.Section(v) != nil {
+	if r, err := strconv.Atoi(kept.Get("rev")); err == nil && r >= 1 && r <= d.C.DraftRevision {
+		f.Revision = r
+	}
+	if v := kept.Get("section"); v == "general" || d.SectionOf(f.Revision, v) != nil {
 		f.Section = v
+		// An anchor names a different text in each revision: without a revision it is
+		// the one on show (server/revisions.go).
+		if f.Revision == 0 && d.Revised() {
+			f.Revision = d.C.DraftRevision
+		}
 	}
 	if v := kept.Get("status"); store.StatusLabels[v] != "" {
 		f.Status = v
@@ -207,7 +215,7 @@ func formVersion(c echo.Context, key string) int64 {
 func (a *app) commentView(c echo.Context, d *draftData, cm *store.Comment) (commentView, error) {
 	ctx := c.Request().Context()
 	role := sessionFrom(c).User.Role
-	v := commentView{D: d, C: cm, Section: d.Section(cm.SectionAnchor), CanWrite: role == store.RoleAdmin || role == store.RoleOfficer,
+	v := commentView{D: d, C: cm, Section: d.SectionOf(cm.DraftRevision, cm.SectionAnchor), CanWrite: role == store.RoleAdmin || role == store.RoleOfficer,
 		ShowPII: a.cfg.ContactVisible(role), Statuses: store.Statuses, Version: cm.Version}
 	f, kept := queueFilter(d, func(k string) string { return c.QueryParam(k) })
 	if c.Request().Method == http.MethodPost {
@@ -451,7 +459,8 @@ func (a *app) recordPost(c echo.Context) error {
 	received, err := time.ParseInLocation("2006-01-02", f.ReceivedOn, beijing)
 	v.CheckField(err == nil, "received_on", "请填写收到日期,如 2023-01-15。")
 	v.CheckField(err != nil || !received.After(a.now()), "received_on", "收到日期不能晚于今天。")
-	v.CheckField(f.Section == "general" || d.Section(f.Section) != nil, "section", "请选择意见针对的条款。")
+	rev, anchor := recordTarget(d, f.Section) // server/revisions.go: a letter may be about an earlier revision
+	v.CheckField(rev != 0 && (anchor == "general" || d.SectionOf(rev, anchor) != nil), "section", "请选择意见针对的条款。")
 	v.CheckField(f.Body != "", "body", "请填写意见内容。")
 	v.CheckField(len([]rune(f.Body)) <= maxBodyRunes, "body", "意见内容最多 15000 字。")
 	v.CheckField(contains(identities, f.Identity), "identity", "请选择身份。")
@@ -462,14 +471,18 @@ func (a *app) recordPost(c echo.Context) error {
 	}
 	// A letter postmarked on the closing day still counts: late means received after
 	// the day the window closed.
-	closesDay := d.C.ClosesAt.In(beijing)
+	closes, err := a.roundCloses(ctx, d, rev)
+	if err != nil {
+		return err
+	}
+	closesDay := closes.In(beijing)
 	lastDay := time.Date(closesDay.Year(), closesDay.Month(), closesDay.Day(), 0, 0, 0, 0, beijing)
 	sess := sessionFrom(c)
-	cm := &store.Comment{ConsultationID: d.C.ID, SectionAnchor: f.Section, Body: f.Body, Name: f.Name, Identity: f.Identity,
+	cm := &store.Comment{ConsultationID: d.C.ID, DraftRevision: rev, SectionAnchor: anchor, Body: f.Body, Name: f.Name, Identity: f.Identity,
 		Organization: f.Organization, Phone: f.Phone, Email: f.Email, ConsentedAt: a.now(), CreatedAt: a.now(),
 		Channel: f.Channel, ReceivedAt: received, RecordedBy: sess.User.Username, Late: received.After(lastDay),
 		SubmissionKey: newFormKey()}
-	if s := d.Section(f.Section); s != nil {
+	if s := d.SectionOf(rev, anchor); s != nil {
 		cm.SectionID = s.ID
 	}
 	saved, err := a.store.RecordComment(ctx, a.actor(c), cm, map[string]any{"channel": f.Channel, "received_on": f.ReceivedOn, "late": cm.Late})

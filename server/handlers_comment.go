@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -196,6 +197,11 @@ func (a *app) commentCreate(c echo.Context) error {
 	if c.FormValue("refresh_captcha") != "" {
 		return a.renderCommentForm(c, d, f, http.StatusOK, "")
 	}
+	if r := c.FormValue("draft_revision"); r != "" && r != strconv.Itoa(d.C.DraftRevision) {
+		// A revision was published while the form was open: articles may have moved.
+		return a.renderCommentForm(c, d, f, http.StatusConflict, "征求意见稿已更新为"+store.RevisionName(d.C.DraftRevision)+
+			",条文和序号可能已调整。请核对您所针对的条款后重新提交。您填写的内容已保留。")
+	}
 	if !a.commentLimit.allow(c.RealIP(), a.now()) {
 		refuse(c, refusedRateLimit)
 		return a.renderCommentForm(c, d, f, http.StatusTooManyRequests, "提交过于频繁,请稍等一分钟后再提交。您填写的内容已保留。")
@@ -238,7 +244,7 @@ func (a *app) commentCreate(c echo.Context) error {
 		return a.renderCommentForm(c, d, f, http.StatusUnprocessableEntity, "")
 	}
 	cm := &store.Comment{
-		ConsultationID: d.C.ID, SectionAnchor: f.Section, SubmissionKey: f.FormKey, Body: f.Body,
+		ConsultationID: d.C.ID, DraftRevision: d.C.DraftRevision, SectionAnchor: f.Section, SubmissionKey: f.FormKey, Body: f.Body,
 		Name: f.Name, Identity: f.Identity, Organization: f.Organization, Phone: f.Phone, Email: f.Email,
 		PublishName: f.PublishName, ConsentedAt: a.now(), CreatedAt: a.now(), Channel: "web",
 	}
@@ -323,7 +329,7 @@ func (a *app) commentReceipt(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	return a.render(c, http.StatusOK, "comment_receipt", "意见已提交", receiptView{
-		D: d, Comment: cm, Section: d.Section(cm.SectionAnchor), Tracking: store.FormatTracking(cm.Tracking),
+		D: d, Comment: cm, Section: d.SectionOf(cm.DraftRevision, cm.SectionAnchor), Tracking: store.FormatTracking(cm.Tracking),
 	})
 }
 
@@ -371,7 +377,7 @@ func (a *app) track(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.Section(cm.SectionAnchor), store.FormatTracking(cm.Tracking)
+	v.Comment, v.D, v.Section, v.Tracking = cm, d, d.SectionOf(cm.DraftRevision, cm.SectionAnchor), store.FormatTracking(cm.Tracking)
 	if v.Decision, err = a.publishedDecision(c, cm); err != nil {
 		return err
 	}

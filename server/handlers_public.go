@@ -54,6 +54,7 @@ type draftView struct {
 	MaxCount int                   // the most comments any section has, for the heat scale
 	Feedback *store.FeedbackReport // the latest published feedback report, if any
 	BaseURL  string
+	Rev      revisionBanner // which revision is shown (server/changes.go)
 }
 
 // draftRefresh is how often, at most, a draft page is re-rendered while comments
@@ -69,12 +70,16 @@ const draftRefresh = 2 * time.Second
 func (a *app) draftShow(c echo.Context) error {
 	slug := c.Param("slug")
 	p := prefsFrom(c)
-	key := slug + "|" + p.cookieValue()
+	rev, ok := revParam(c.QueryParam("rev"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "没有这一稿。")
+	}
+	key := slug + "|" + p.cookieValue() + "|" + itoa(rev)
 	now := a.now()
 	render := func() (*cachedPage, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		return a.renderDraft(ctx, slug, p)
+		return a.renderDraft(ctx, slug, p, rev)
 	}
 	if page := a.drafts.lookup(key); page != nil && page.draftGen == a.draftGen.Load() && now.Before(page.expires) {
 		if page.gen != a.gen.Load() && time.Since(page.rendered) >= a.draftRefresh {
@@ -93,7 +98,7 @@ func (a *app) draftShow(c echo.Context) error {
 
 // renderDraft renders the draft page of slug for reading settings p, with the
 // generations read before the data so a change during the render makes it stale.
-func (a *app) renderDraft(ctx context.Context, slug string, p prefs) (*cachedPage, error) {
+func (a *app) renderDraft(ctx context.Context, slug string, p prefs, rev int) (*cachedPage, error) {
 	gen, draftGen := a.gen.Load(), a.draftGen.Load()
 	a.draftRenders.Add(1)
 	now := a.now()
@@ -101,15 +106,19 @@ func (a *app) renderDraft(ctx context.Context, slug string, p prefs) (*cachedPag
 	if err != nil {
 		return nil, err
 	}
-	secs, err := a.store.Sections(ctx, cs.ID)
+	banner, cs, err := a.revisionShown(ctx, cs, rev)
 	if err != nil {
 		return nil, err
 	}
-	counts, err := a.store.CommentCounts(ctx, cs.ID)
+	secs, err := a.store.RevisionSections(ctx, cs.ID, banner.Number)
 	if err != nil {
 		return nil, err
 	}
-	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL}
+	counts, err := a.store.RevisionCommentCounts(ctx, cs.ID, banner.Number)
+	if err != nil {
+		return nil, err
+	}
+	v := draftView{C: cs, Status: statusAt(now, cs.OpensAt, cs.ClosesAt), Counts: counts, BaseURL: a.cfg.Server.BaseURL, Rev: banner}
 	for anchor, n := range counts {
 		v.Total += n
 		if anchor != "general" && n > v.MaxCount {

@@ -12,4 +12,5 @@ func (a *app) adminRoutes(g *echo.Group) {
 	a.consultationRoutes(g)
 	a.exportRoutes(g)
 	a.teamRoutes(g)
+	a.reviseRoutes(g)
 }

@@ -59,6 +59,9 @@ func syncConsultations(ctx context.Context, st *store.Store, cfg *Config, logger
 			case errors.Is(err, store.ErrHasComments):
 				logger.Warn("draft file changed but the consultation already has comments; the published text is kept",
 					"slug", cc.Slug, "draft", cc.Draft)
+			case errors.Is(err, store.ErrRevised):
+				logger.Warn("draft file changed but the draft has been revised since (revise command); the published revisions are kept",
+					"slug", cc.Slug, "draft", cc.Draft)
 			case err != nil:
 				return err
 			default:

@@ -41,6 +41,7 @@ type Comment struct {
 	GroupID        int64     // duplicate group: the id of its first comment
 	Version        int64     // bumped by every decision (optimistic locking)
 	AssignedTo     string    // the officer it is assigned to, "" for nobody
+	DraftRevision  int       // the revision of the draft it was written on (0 when creating: the one on show)
 }
 
 // Comment statuses as stored; the officer workspace adds decisions.
@@ -51,13 +52,13 @@ const (
 const commentColumns = `id, consultation_id, COALESCE(section_id, 0), section_anchor, tracking,
 	COALESCE(submission_key, ''), body, name, identity, organization, phone, email, publish_name,
 	consented_at, channel, late, status, created_at, response, note, tags, decided_by, decided_at,
-	received_at, recorded_by, group_id, version, assigned_to`
+	received_at, recorded_by, group_id, version, assigned_to, draft_revision`
 
 // commentColumnsC is commentColumns for a query that calls the comments table "c".
 const commentColumnsC = `c.id, c.consultation_id, COALESCE(c.section_id, 0), c.section_anchor, c.tracking,
 	COALESCE(c.submission_key, ''), c.body, c.name, c.identity, c.organization, c.phone, c.email, c.publish_name,
 	c.consented_at, c.channel, c.late, c.status, c.created_at, c.response, c.note, c.tags, c.decided_by, c.decided_at,
-	c.received_at, c.recorded_by, c.group_id, c.version, c.assigned_to`
+	c.received_at, c.recorded_by, c.group_id, c.version, c.assigned_to, c.draft_revision`
 
 func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 	var c Comment
@@ -65,7 +66,7 @@ func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 	err := row.Scan(&c.ID, &c.ConsultationID, &c.SectionID, &c.SectionAnchor, &c.Tracking, &c.SubmissionKey,
 		&c.Body, &c.Name, &c.Identity, &c.Organization, &c.Phone, &c.Email, &c.PublishName,
 		&consented, &c.Channel, &c.Late, &c.Status, &created, &c.Response, &c.Note, &c.Tags,
-		&c.DecidedBy, &decided, &received, &c.RecordedBy, &c.GroupID, &c.Version, &c.AssignedTo)
+		&c.DecidedBy, &decided, &received, &c.RecordedBy, &c.GroupID, &c.Version, &c.AssignedTo, &c.DraftRevision)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +274,8 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 			c.ConsultationID, section, c.SectionAnchor, c.Tracking, key, c.Body, c.Name, c.Identity,
 			c.Organization, c.Phone, c.Email, c.PublishName, c.ConsentedAt.Unix(), c.Channel, c.Late,
 			c.Status, c.CreatedAt.Unix(), unixOrZero(c.ReceivedAt), c.RecordedBy,
-			fp.Hash, sig, fp.Bands[0], fp.Bands[1], fp.Bands[2], fp.Bands[3], fp.Bands[4]).Scan(&c.ID)
+			fp.Hash, sig, fp.Bands[0], fp.Bands[1], fp.Bands[2], fp.Bands[3], fp.Bands[4],
+			section, c.DraftRevision, c.ConsultationID).Scan(&c.ID, &c.DraftRevision)
 		switch {
 		case err == nil:
 			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
@@ -456,9 +458,9 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 	s.stmts.insert = prep(`INSERT INTO comments (consultation_id, section_id, section_anchor,
 		tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
 		consented_at, channel, late, status, created_at, received_at, recorded_by,
-		norm_hash, minhash, band0, band1, band2, band3, band4)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (submission_key) DO NOTHING RETURNING id`)
+		norm_hash, minhash, band0, band1, band2, band3, band4, draft_revision)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + commentRevision + `)
+		ON CONFLICT (submission_key) DO NOTHING RETURNING id, draft_revision`)
 	s.stmts.normLookup = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`)
 	for b := range s.stmts.band {
 		s.stmts.band[b] = prep(fmt.Sprintf(`SELECT group_id, minhash FROM comments

@@ -28,6 +28,7 @@ type Consultation struct {
 	ConfigOpensAt  time.Time
 	ConfigClosesAt time.Time
 	DraftSHA256    string
+	DraftRevision  int // the revision on show (store/revision.go), 1 until the draft is revised
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
@@ -50,14 +51,14 @@ type Section struct {
 
 const consultationColumns = `id, slug, title, publisher, category, source, call_text,
 	contact_name, contact_phone, contact_email, signer, signed_on, opens_at, closes_at,
-	window_reason, config_opens_at, config_closes_at, draft_sha256, created_at, updated_at`
+	window_reason, config_opens_at, config_closes_at, draft_sha256, created_at, updated_at, draft_revision`
 
 func scanConsultation(row interface{ Scan(...any) error }) (*Consultation, error) {
 	var c Consultation
 	var opens, closes, copens, ccloses, created, updated int64
 	err := row.Scan(&c.ID, &c.Slug, &c.Title, &c.Publisher, &c.Category, &c.Source, &c.Call,
 		&c.ContactName, &c.ContactPhone, &c.ContactEmail, &c.Signer, &c.SignedOn, &opens, &closes,
-		&c.WindowReason, &copens, &ccloses, &c.DraftSHA256, &created, &updated)
+		&c.WindowReason, &copens, &ccloses, &c.DraftSHA256, &created, &updated, &c.DraftRevision)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +116,17 @@ func (s *Store) ReplaceDraft(ctx context.Context, c *Consultation, secs []Sectio
 		}
 		if n > 0 {
 			return fmt.Errorf("store: consultation %q has %d comments: %w", c.Slug, n, ErrHasComments)
+		}
+		var rev int
+		if err := tx.QueryRowContext(ctx, `SELECT draft_revision FROM consultations WHERE id = ?`, c.ID).Scan(&rev); err != nil {
+			return fmt.Errorf("store: replace draft %q: %w", c.Slug, err)
+		}
+		if rev > 1 {
+			return fmt.Errorf("store: consultation %q is at revision %d: %w", c.Slug, rev, ErrRevised)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE draft_revisions SET title = ?, draft_sha256 = ? WHERE consultation_id = ? AND number = 1`,
+			c.Title, c.DraftSHA256, c.ID); err != nil {
+			return fmt.Errorf("store: replace draft %q: %w", c.Slug, err)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE consultations SET title=?, publisher=?, category=?,
 			source=?, call_text=?, contact_name=?, contact_phone=?, contact_email=?, signer=?,
@@ -189,12 +201,19 @@ func insertSections(ctx context.Context, tx *sql.Tx, consultationID int64, secs 
 	return nil
 }
 
-// Sections returns a consultation's sections in document order.
+// Sections returns the sections of a consultation's revision on show, in document order.
 func (s *Store) Sections(ctx context.Context, consultationID int64) ([]Section, error) {
+	return s.RevisionSections(ctx, consultationID, 0)
+}
+
+// RevisionSections returns the sections of one revision of a consultation's draft
+// (0: the one on show), in document order.
+func (s *Store) RevisionSections(ctx context.Context, consultationID int64, revision int) ([]Section, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT s.id, s.position, s.kind, COALESCE(p.position, -1),
 		s.ordinal, s.label, s.heading, s.sep, s.body, s.anchor, s.opens_at, s.closes_at
 		FROM sections s LEFT JOIN sections p ON p.id = s.parent_id
-		WHERE s.consultation_id = ? ORDER BY s.position`, consultationID)
+		WHERE s.consultation_id = ? AND s.draft_revision = `+revisionOr+` ORDER BY s.position`,
+		consultationID, revision, consultationID)
 	if err != nil {
 		return nil, fmt.Errorf("store: sections of %d: %w", consultationID, err)
 	}
@@ -247,8 +266,9 @@ func (s *Store) SetSectionWindow(ctx context.Context, consultationID int64, anch
 		return fmt.Errorf("store: window closes before it opens")
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sections SET opens_at = ?, closes_at = ? WHERE consultation_id = ? AND anchor = ?`,
-			unixOrNil(opens), unixOrNil(closes), consultationID, anchor)
+		res, err := tx.ExecContext(ctx, `UPDATE sections SET opens_at = ?, closes_at = ? WHERE consultation_id = ? AND anchor = ?
+			AND draft_revision = `+currentRevision,
+			unixOrNil(opens), unixOrNil(closes), consultationID, anchor, consultationID)
 		if err != nil {
 			return fmt.Errorf("store: section window %s: %w", anchor, err)
 		}

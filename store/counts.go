@@ -5,12 +5,13 @@ import (
 	"fmt"
 )
 
-// CommentCounts returns how many comments each section anchor (and "general") has.
+// CommentCounts returns how many comments each section anchor (and "general") has,
+// over every revision of the draft (RevisionCommentCounts gives one revision's).
 // It reads section_counts, which triggers keep in the same transaction as the
 // comments (migration 0020), so its cost does not grow with the number of comments.
 func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, n FROM section_counts
-		WHERE consultation_id = ? AND n > 0`, consultationID)
+	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, SUM(n) FROM section_counts
+		WHERE consultation_id = ? GROUP BY section_anchor HAVING SUM(n) > 0`, consultationID)
 	if err != nil {
 		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
 	}

@@ -44,6 +44,44 @@ func checkCounts(t *testing.T, s *Store, cid int64, when string) map[string]int 
 	if !maps.Equal(got, want) {
 		t.Fatalf("%s: section_counts %v, COUNT(*) %v", when, got, want)
 	}
+	// And one revision at a time, as the pages of a revised draft read them.
+	var revs []int
+	rows, err := s.r.Query(`SELECT DISTINCT draft_revision FROM comments WHERE consultation_id = ?`, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var r int
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		revs = append(revs, r)
+	}
+	rows.Close()
+	for _, r := range revs {
+		gotRev, err := s.RevisionCommentCounts(context.Background(), cid, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRev := map[string]int{}
+		rr, err := s.r.Query(`SELECT section_anchor, COUNT(*) FROM comments
+			WHERE consultation_id = ? AND draft_revision = ? GROUP BY section_anchor`, cid, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rr.Next() {
+			var a string
+			var n int
+			if err := rr.Scan(&a, &n); err != nil {
+				t.Fatal(err)
+			}
+			wantRev[a] = n
+		}
+		rr.Close()
+		if !maps.Equal(gotRev, wantRev) {
+			t.Fatalf("%s: revision %d: section_counts %v, COUNT(*) %v", when, r, gotRev, wantRev)
+		}
+	}
 	return got
 }
 

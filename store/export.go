@@ -189,7 +189,8 @@ func (x *ExportReader) Anchors(ctx context.Context, consultationID int64) ([]str
 // oldest first. One indexed query per section, so nothing is sorted in memory.
 func (x *ExportReader) eachInDocumentOrder(ctx context.Context, where string, args []any, consultationID int64, fn func(*Comment) error) error {
 	anchors := []string{"general"}
-	rows, err := x.tx.QueryContext(ctx, `SELECT anchor FROM sections WHERE consultation_id = ? ORDER BY position`, consultationID)
+	rows, err := x.tx.QueryContext(ctx, `SELECT anchor FROM sections WHERE consultation_id = ? AND draft_revision = `+currentRevision+` ORDER BY position`,
+		consultationID, consultationID)
 	if err != nil {
 		return fmt.Errorf("store: export sections: %w", err)
 	}

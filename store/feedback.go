@@ -30,6 +30,7 @@ type FeedbackItem struct {
 	Count         int      // how many comments share this decision in the group
 	Names         []string // names whose owners agreed to publication (at most a few)
 	MoreNames     int      // further consented names not listed
+	DraftRevision int      // the revision of the draft the comments were written on
 }
 
 // FeedbackDraft returns the summary being written for the next revision.
@@ -183,20 +184,20 @@ const maxNames = 5
 // itemsSQL groups comments (or snapshot rows) that share a campaign group, a section,
 // a decision and a response into one item; %s is the source of rows.
 const itemsSQL = `SELECT x.group_id, x.section_anchor, x.status, x.response, MIN(x.comment_id), COUNT(*),
-	COALESCE(GROUP_CONCAT(NULLIF(x.public_name, ''), char(31)), '')
-	FROM (%s) x GROUP BY x.group_id, x.section_anchor, x.status, x.response ORDER BY MIN(x.comment_id)`
+	COALESCE(GROUP_CONCAT(NULLIF(x.public_name, ''), char(31)), ''), x.draft_revision
+	FROM (%s) x GROUP BY x.draft_revision, x.group_id, x.section_anchor, x.status, x.response ORDER BY MIN(x.comment_id)`
 
 // FeedbackItems returns a published revision's items.
 func (s *Store) FeedbackItems(ctx context.Context, reportID int64) ([]FeedbackItem, error) {
-	return s.feedbackItems(ctx, fmt.Sprintf(itemsSQL, `SELECT comment_id, group_id, section_anchor, status, response, public_name
-		FROM feedback_items WHERE report_id = ?`), reportID)
+	return s.feedbackItems(ctx, fmt.Sprintf(itemsSQL, `SELECT i.comment_id, i.group_id, i.section_anchor, i.status, i.response, i.public_name,
+		c.draft_revision FROM feedback_items i JOIN comments c ON c.id = i.comment_id WHERE i.report_id = ?`), reportID)
 }
 
 // LiveFeedbackItems returns the items as the next revision would publish them (the
 // officers' preview).
 func (s *Store) LiveFeedbackItems(ctx context.Context, consultationID int64) ([]FeedbackItem, error) {
 	return s.feedbackItems(ctx, fmt.Sprintf(itemsSQL, `SELECT id AS comment_id, group_id, section_anchor, status, response,
-		CASE WHEN publish_name THEN name ELSE '' END AS public_name FROM comments WHERE consultation_id = ?`), consultationID)
+		CASE WHEN publish_name THEN name ELSE '' END AS public_name, draft_revision FROM comments WHERE consultation_id = ?`), consultationID)
 }
 
 func (s *Store) feedbackItems(ctx context.Context, q string, arg int64) ([]FeedbackItem, error) {
@@ -212,7 +213,7 @@ func (s *Store) feedbackItems(ctx context.Context, q string, arg int64) ([]Feedb
 	var list []raw
 	for rows.Next() {
 		var r raw
-		if err := rows.Scan(&r.it.GroupID, &r.it.SectionAnchor, &r.it.Status, &r.it.Response, &r.first, &r.it.Count, &r.names); err != nil {
+		if err := rows.Scan(&r.it.GroupID, &r.it.SectionAnchor, &r.it.Status, &r.it.Response, &r.first, &r.it.Count, &r.names, &r.it.DraftRevision); err != nil {
 			rows.Close()
 			return nil, err
 		}

@@ -205,7 +205,8 @@ func (s *Store) EraseContacts(ctx context.Context, actor Actor, now time.Time, a
 				return fmt.Errorf("store: retention: clear %s: %w", r.Slug, err)
 			}
 			// Space is freed while the UPDATE runs, so the setting can go back before commit.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA secure_delete = %d`, prev)); err != nil {
+			// 2 reads back as FAST but would be written back as ON: use the names.
+			if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = `+[]string{"OFF", "ON", "FAST"}[min(max(prev, 0), 2)]); err != nil {
 				return fmt.Errorf("store: retention: %w", err)
 			}
 			n, err := res.RowsAffected()

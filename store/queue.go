@@ -39,6 +39,7 @@ var (
 // QueueFilter selects comments for the triage queue. Zero fields match everything.
 type QueueFilter struct {
 	ConsultationID int64
+	Revision       int    // only comments on this revision of the draft (0: every revision)
 	Section        string // anchor, or "general"
 	Status         string
 	Identity       string
@@ -91,7 +92,7 @@ func (s *Store) queueWhere(ctx context.Context, f QueueFilter) (string, []any, e
 // narrowed reports whether the filter selects fewer comments than the whole queue
 // (one row per group aside).
 func (f QueueFilter) narrowed() bool {
-	return f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
+	return f.Revision != 0 || f.Section != "" || f.Status != "" || f.Identity != "" || f.Channel != "" || !f.From.IsZero() ||
 		!f.To.IsZero() || f.HasResponse != "" || f.GroupID != 0 || f.Tag != "" ||
 		f.Unit != "" || f.Route != "" || !f.OverdueAt.IsZero() || f.AssignedTo != ""
 }
@@ -102,6 +103,9 @@ func queueConds(f QueueFilter) ([]string, []any) {
 	conds := []string{"c.consultation_id = ?"}
 	args := []any{f.ConsultationID}
 	add := func(cond string, v ...any) { conds = append(conds, cond); args = append(args, v...) }
+	if f.Revision != 0 {
+		add("c.draft_revision = ?", f.Revision)
+	}
 	if f.Section != "" {
 		add("c.section_anchor = ?", f.Section)
 	}

@@ -217,13 +217,38 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("store: read migration %s: %w", m.name, err)
 		}
+		// A migration that rebuilds a table others refer to starts with this line: it
+		// runs with foreign keys off (they cannot be switched inside a transaction) and
+		// checks them before committing, as SQLite's table-rebuild procedure asks.
+		fkOff := strings.HasPrefix(string(body), "-- foreign_keys: off\n")
+		if fkOff {
+			if _, err := s.w.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+				return fmt.Errorf("store: migration %s: %w", m.name, err)
+			}
+		}
 		err = s.tx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("store: migration %s: %w", m.name, err)
 			}
+			if fkOff {
+				var table string
+				var rowid, parent, fkid any
+				err := tx.QueryRowContext(ctx, `PRAGMA foreign_key_check`).Scan(&table, &rowid, &parent, &fkid)
+				if err == nil {
+					return fmt.Errorf("store: migration %s: foreign key of %s row %v broken", m.name, table, rowid)
+				}
+				if !errors.Is(err, sql.ErrNoRows) {
+					return fmt.Errorf("store: migration %s: %w", m.name, err)
+				}
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, time.Now().Unix())
 			return err
 		})
+		if fkOff {
+			if _, ferr := s.w.ExecContext(ctx, `PRAGMA foreign_keys = ON`); ferr != nil && err == nil {
+				err = fmt.Errorf("store: migration %s: %w", m.name, ferr)
+			}
+		}
 		if err != nil {
 			return err
 		}

@@ -115,16 +115,16 @@ func (s *Store) ChangeSectionWindowSeen(ctx context.Context, actor Actor, consul
 			return err
 		}
 		var oldOpens, oldCloses sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT opens_at, closes_at FROM sections WHERE consultation_id = ? AND anchor = ?`,
-			consultationID, anchor).Scan(&oldOpens, &oldCloses)
+		err := tx.QueryRowContext(ctx, `SELECT opens_at, closes_at FROM sections WHERE consultation_id = ? AND anchor = ?
+			AND draft_revision = `+currentRevision, consultationID, anchor, consultationID).Scan(&oldOpens, &oldCloses)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: section window %s: %w", anchor, ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("store: section window %s: %w", anchor, err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE sections SET opens_at = ?, closes_at = ? WHERE consultation_id = ? AND anchor = ?`,
-			unixOrNil(opens), unixOrNil(closes), consultationID, anchor)
+		_, err = tx.ExecContext(ctx, `UPDATE sections SET opens_at = ?, closes_at = ? WHERE consultation_id = ? AND anchor = ?
+			AND draft_revision = `+currentRevision, unixOrNil(opens), unixOrNil(closes), consultationID, anchor, consultationID)
 		if err != nil {
 			return fmt.Errorf("store: section window %s: %w", anchor, err)
 		}
@@ -205,6 +205,11 @@ func (s *Store) CreateConsultationAudited(ctx context.Context, actor Actor, c *C
 		}
 		if err := insertSections(ctx, tx, id, secs); err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO draft_revisions (consultation_id, number, title, reason,
+			opens_at, closes_at, draft_sha256, published_at, published_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)`,
+			id, c.Title, c.WindowReason, c.OpensAt.Unix(), c.ClosesAt.Unix(), c.DraftSHA256, now, actor.Username); err != nil {
+			return fmt.Errorf("store: create consultation %q: %w", c.Slug, err)
 		}
 		chapters, articles := 0, 0
 		for _, sec := range secs {
