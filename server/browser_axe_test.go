@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -72,7 +73,8 @@ var readingSteps = []struct{ pref, value string }{
 }
 
 // axeEnv is a portal with something on every page: comments with decisions, a
-// published report on the seed (closed) and an open consultation without one.
+// published report and a 修改稿 on the seed (closed), and an open consultation without
+// a report.
 func axeEnv(t *testing.T) (*testEnv, map[string]string) {
 	t.Helper()
 	now := time.Now()
@@ -88,6 +90,10 @@ func axeEnv(t *testing.T) (*testEnv, map[string]string) {
 		t.Fatal(err)
 	}
 	if _, err := e.store.PublishFeedback(ctx, officer, seed.ID, seed.ClosesAt.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// The 修改稿, so that the comparison page and the first revision's page exist.
+	if _, err := e.revise("-consultation", seedSlug); err != nil {
 		t.Fatal(err)
 	}
 	open, err := e.store.ConsultationBySlug(ctx, "open")
@@ -106,19 +112,39 @@ func axeEnv(t *testing.T) (*testEnv, map[string]string) {
 	return e, map[string]string{"tracking": rows[0].Tracking, "id": fmt.Sprint(rows[0].ID)}
 }
 
+// axePage is a page to check: a path to open and, for a page that is the answer to a
+// form, what to do there first (fill in and send the form, as a person does).
+type axePage struct {
+	path  string
+	reach func(t *testing.T, ctx context.Context)
+}
+
+// submitForm sets the named fields of the form (by element id) and clicks its button,
+// then waits until the browser is on a page whose path ends with want.
+func submitForm(fields map[string]string, button, want string) func(t *testing.T, ctx context.Context) {
+	return func(t *testing.T, ctx context.Context) {
+		t.Helper()
+		for id, v := range fields {
+			js, _ := json.Marshal(v)
+			browserEval[bool](t, ctx, fmt.Sprintf(`(document.getElementById(%q).value = %s, true)`, id, js))
+		}
+		browserEval[bool](t, ctx, fmt.Sprintf(`(window.__axeLeft = true, document.querySelector(%q).click(), true)`, button))
+		if want == "" { // answered in the page (the form's own checks): give it a moment
+			time.Sleep(300 * time.Millisecond)
+			return
+		}
+		browserWait(t, ctx, fmt.Sprintf(`window.__axeLeft === undefined && location.pathname.endsWith(%q) && document.readyState === 'complete'`, want))
+	}
+}
+
 // TestBrowserAccessibilityEveryPage runs axe-core's WCAG 2.1 A and AA rules on every
-// page, public and officer, at 390 px and 1280 px wide, and again after reading
-// controls are used (clicked, as a reader does), with the rules that depend on colour
-// and size (axeStyleJS):
-//   - the pages people read and work in (home, draft, report, comment form, receipt,
-//     tracking, the pending report, the queue, a comment, the dashboard) after each of
-//     the nine controls in turn at 390 px, and in the hardest combination (large text,
-//     a text colour, eye-care background) at 1280 px;
-//   - every other page in that hardest combination at both widths.
-//
-// (Each control at every page and width would take over ten minutes on the CI
-// machine; TestBrowserContrastEveryCombination checks every combination's contrast on
-// the draft and home pages.)
+// page, public and officer (including the pages that answer a form: the comment form
+// with its errors, the previews of a new consultation and of a revision), at 390 px and
+// 1280 px wide; then it clicks each of the nine reading controls in turn, as a reader
+// does, and after each click runs again the rules whose outcome depends on colour and
+// size (axeStyleJS; the controls set classes on <html> and leave the markup alone).
+// TestBrowserContrastEveryCombination checks every combination's contrast on the
+// draft and home pages.
 func TestBrowserAccessibilityEveryPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs axe-core in Chromium on every page")
@@ -126,53 +152,62 @@ func TestBrowserAccessibilityEveryPage(t *testing.T) {
 	t.Parallel() // the slowest test: let it run beside the other child-process tests
 	e, ids := axeEnv(t)
 	src := axeSource(t)
-	s := "/c/" + seedSlug
-	type page struct {
-		path string
-		read bool // a page people read and work in: every control in turn at 390 px
+	s, a := "/c/"+seedSlug, "/admin/c/"+seedSlug
+	rev2, err := os.ReadFile(revisedDraft)
+	if err != nil {
+		t.Fatal(err)
 	}
-	public := []page{{"/", true}, {s, true}, {s + "/feedback", true}, {"/c/open", true}, {"/c/open/comment?section=article-17", true},
-		{"/c/open/feedback", true}, {"/track", false}, {"/track?no=" + ids["tracking"], true}, {s + "/receipt/" + ids["tracking"], true},
-		{"/no-such-page", false}, {"/admin/login", false}}
-	officer := []page{{"/admin", false}, {s + "/comments?section=article-17", true}, {s + "/comments/" + ids["id"], true},
-		{s + "/comments/new", false}, {s + "/dashboard", true}, {s + "/window", false}, {s + "/feedback", false},
-		{s + "/feedback/preview", false}, {"/admin/users", false}, {"/admin/audit", false}, {"/admin/consultations/new", false},
-		{"/admin/password", false}, {"/admin/c/open/dashboard", false}}
-	hardest := readingSteps[:0:0]
-	hardest = append(hardest, readingSteps[0], readingSteps[5], readingSteps[6]) // size=l, color=green, eye=1
+	seedText, err := os.ReadFile(seedDraft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(p string) axePage { return axePage{path: p} }
+	public := []axePage{at("/"), at(s), at(s + "?rev=1"), at(s + "/changes"), at(s + "/feedback"), at("/c/open"),
+		at("/c/open/comment?section=article-17"),
+		{"/c/open/comment?section=article-17", submitForm(map[string]string{"body": ""}, "#submit", "")},
+		at("/c/open/feedback"), at("/track"), at("/track?no=" + ids["tracking"]), at(s + "/receipt/" + ids["tracking"]),
+		at("/no-such-page"), at("/admin/login")}
+	officer := []axePage{at("/admin"), at(a + "/comments?section=article-17"), at(a + "/comments/" + ids["id"]),
+		at(a + "/comments/new"), at(a + "/dashboard"), at(a + "/window"), at(a + "/routing"), at(a + "/feedback"),
+		at(a + "/feedback/preview"), at(a + "/revise"),
+		{a + "/revise", submitForm(map[string]string{"draft_text": string(rev2)}, "#revise-form button[type=submit]", "/revise/preview")},
+		at("/admin/users"), at("/admin/audit"), at("/admin/system"), at("/admin/consultations/new"),
+		{"/admin/consultations/new", submitForm(map[string]string{"slug": "axe-new", "draft_text": string(seedText)}, "#new-consultation button[type=submit]", "/consultations/preview")},
+		at("/admin/password"), at("/admin/c/open/dashboard"), at("/admin/c/open/comments")}
 	for _, width := range []int{390, 1280} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
 			t.Parallel() // one Chromium per width
 			ctx := newBrowserFor(t, width, 900, 15*time.Minute)
-			check := func(pg page) {
+			check := func(pg axePage) {
 				t.Helper()
 				start := time.Now()
+				name := pg.path
 				browserDo(t, ctx, "load "+pg.path, chromedp.Navigate("about:blank"), chromedp.Navigate(e.srv.URL+pg.path))
+				want := http.StatusOK
+				if pg.path == "/no-such-page" {
+					want = http.StatusNotFound
+				}
+				if got := browserEval[int](t, ctx, `performance.getEntriesByType('navigation')[0].responseStatus`); got != want {
+					t.Fatalf("%d px %s answered %d, not %d: the page checked would not be the one named", width, pg.path, got, want)
+				}
+				if pg.reach != nil {
+					pg.reach(t, ctx)
+					name += " (answer to its form: " + browserEval[string](t, ctx, `location.pathname`) + ")"
+				}
 				report := func(state, run string) {
 					t.Helper()
 					for _, v := range runAxe(t, ctx, src, run) {
 						t.Errorf("%d px %s (%s): %s [%s] %s on %d elements, e.g. %s",
-							width, pg.path, state, v.ID, v.Impact, v.Help, v.Count, strings.Join(v.Nodes, " | "))
+							width, name, state, v.ID, v.Impact, v.Help, v.Count, strings.Join(v.Nodes, " | "))
 					}
-				}
-				click := func(st struct{ pref, value string }) {
-					sel := fmt.Sprintf(`a[data-pref="%s"][data-value="%s"]`, st.pref, st.value)
-					browserDo(t, ctx, "reading control "+sel, chromedp.Click(chromedp.CSS(sel)))
 				}
 				report("default reading settings", axeAllJS)
-				if pg.read && width == 390 {
-					for _, st := range readingSteps {
-						click(st)
-						report("after "+st.pref+"="+st.value, axeStyleJS)
-					}
-				} else {
-					for _, st := range hardest {
-						click(st)
-					}
-					report("large text, green, eye-care", axeStyleJS)
-					click(readingSteps[len(readingSteps)-1]) // reset, for the next page
+				for _, st := range readingSteps { // the last one resets, for the next page
+					sel := fmt.Sprintf(`a[data-pref="%s"][data-value="%s"]`, st.pref, st.value)
+					browserDo(t, ctx, name+": reading control "+sel, chromedp.Click(chromedp.CSS(sel)))
+					report("after "+st.pref+"="+st.value, axeStyleJS)
 				}
-				t.Logf("%d px %s: %v", width, pg.path, time.Since(start).Round(time.Millisecond))
+				t.Logf("%d px %s: %v", width, name, time.Since(start).Round(time.Millisecond))
 			}
 			for _, p := range public {
 				check(p)
