@@ -39,6 +39,7 @@ const (
 // demoAccount is an account the demo creates and prints.
 type demoAccount struct {
 	Role, Username, Password string
+	Unit                     string // a department account's unit (not printed)
 }
 
 // demoCommand runs `consult demo [-addr ADDR]`: the portal on a throwaway database in
@@ -130,17 +131,18 @@ func fillDemo(ctx context.Context, st *store.Store, cfg *Config, logger *slog.Lo
 		{Role: store.RoleAdmin, Username: "admin"},
 		{Role: store.RoleOfficer, Username: "chensf"},
 		{Role: store.RoleCommittee, Username: "weiyuan"},
+		{Role: store.RoleDepartment, Username: "jingfa", Unit: demoUnit},
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(accounts))
-	for i := range accounts { // bcrypt is slow on purpose: hash the three at once
+	for i := range accounts { // bcrypt is slow on purpose: hash them at once
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			accounts[i].Password = randomPassword()
 			h, err := hashPassword(accounts[i].Password)
 			if err == nil {
-				_, err = st.CreateUser(ctx, store.Actor{Username: "demo"}, accounts[i].Username, h, accounts[i].Role)
+				_, err = st.CreateUserInUnit(ctx, store.Actor{Username: "demo"}, accounts[i].Username, h, accounts[i].Role, accounts[i].Unit)
 			}
 			errs[i] = err
 		}()
@@ -159,6 +161,9 @@ func fillDemo(ctx context.Context, st *store.Store, cfg *Config, logger *slog.Lo
 	if err := demoComments(ctx, st, officer, open, 1, demoOpenComments, open.OpensAt, time.Now().Add(-time.Minute), false); err != nil {
 		return nil, err
 	}
+	if err := demoRouting(ctx, st, officer, open, time.Now()); err != nil {
+		return nil, err
+	}
 	closed, err := st.ConsultationBySlug(ctx, demoClosedSlug)
 	if err != nil {
 		return nil, err
@@ -173,6 +178,57 @@ func fillDemo(ctx context.Context, st *store.Store, cfg *Config, logger *slog.Lo
 		return nil, err
 	}
 	return accounts, nil
+}
+
+// demoUnit is the unit of the demo's department account; demoRoutes says which
+// articles' pending comments the officer has routed (交办) to which unit, and when the
+// answer is due, in days from now (negative: overdue, so the dashboard's backlog has
+// something late in it).
+const demoUnit = "经济发展局"
+
+var demoRoutes = []struct {
+	anchor, unit string
+	dueDays      int
+}{
+	{"article-3", demoUnit, 7}, {"article-9", demoUnit, 7}, {"article-17", demoUnit, 10},
+	{"article-12", "财政局", -2}, {"article-20", "自然资源局", 5},
+}
+
+// demoRouting routes up to 12 pending comments of each article in demoRoutes to its
+// unit, as the officer does from the queue, and has the demo's department propose an
+// answer (拟处理意见) on a few of its own, which wait for the officer's review.
+func demoRouting(ctx context.Context, st *store.Store, officer store.Actor, c *store.Consultation, now time.Time) error {
+	proposals := 0
+	for _, r := range demoRoutes {
+		rows, _, err := st.Queue(ctx, store.QueueFilter{ConsultationID: c.ID, Section: r.anchor, Status: store.StatusPending, Limit: 12})
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(rows))
+		for i, row := range rows {
+			ids[i] = row.ID
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if _, err := st.Route(ctx, officer, c.ID, ids, r.unit, now.AddDate(0, 0, r.dueDays)); err != nil {
+			return err
+		}
+		if r.unit != demoUnit {
+			continue
+		}
+		for _, id := range ids[:min(2, len(ids))] {
+			d := store.Decision{Status: store.StatusPartial, Response: "经研究,该意见部分可行,已在修改稿中对相关表述作出调整。(演示数据)"}
+			if proposals%2 == 1 {
+				d = store.Decision{Status: store.StatusExplained, Response: "该事项已在相关配套文件中明确,本方案不再重复规定。(演示数据)"}
+			}
+			if err := st.ProposeAnswer(ctx, store.Actor{Username: "jingfa"}, c.ID, id, demoUnit, d, -1); err != nil {
+				return err
+			}
+			proposals++
+		}
+	}
+	return nil
 }
 
 const demoSummary = "本次征求意见期间,共收到社会各界意见建议。起草单位逐条研究,对合理可行的意见予以采纳或部分采纳," +

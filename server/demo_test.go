@@ -68,7 +68,7 @@ type demoRun struct {
 	done     chan error
 }
 
-var accountLineRE = regexp.MustCompile(`^account (admin|officer|committee) (\S+) (\S+)$`)
+var accountLineRE = regexp.MustCompile(`^account (admin|officer|committee|department) (\S+) (\S+)$`)
 
 // startDemo runs the real binary's demo command in an empty folder (no config file
 // next to it) on a free port and reads what it prints.
@@ -228,7 +228,7 @@ func TestDemoCommand(t *testing.T) {
 	}
 	t.Parallel() // a child process: runs beside the other slow tests
 	d := startDemo(t)
-	for _, role := range []string{"admin", "officer", "committee"} {
+	for _, role := range []string{"admin", "officer", "committee", "department"} {
 		if _, ok := d.accounts[role]; !ok {
 			t.Fatalf("no line `account %s USERNAME PASSWORD` printed", role)
 		}
@@ -376,6 +376,47 @@ func TestDemoCommand(t *testing.T) {
 	status, page = demoGet(t, adm, d.base+"/admin/c/"+slug+"/dashboard")
 	if status != http.StatusOK || !strings.Contains(page, "演示数据") {
 		t.Errorf("dashboard: status %d, banner %v", status, strings.Contains(page, "演示数据"))
+	}
+
+	// Routing (交办): the officer's dashboard lists each unit's backlog, one of them
+	// overdue; the department sees only what was routed to it, a few with its proposed
+	// answers waiting for the officer's review.
+	offc := d.login(t, "officer")
+	status, page = demoGet(t, offc, d.base+"/admin/c/"+slug+"/dashboard")
+	for _, unit := range []string{demoUnit, "财政局", "自然资源局"} {
+		if status != http.StatusOK || !strings.Contains(page, `id="backlog-`+unit+`"`) {
+			t.Errorf("dashboard (status %d) has no backlog row for %s", status, unit)
+		}
+	}
+	var routed, overdue, proposed int
+	if err := d.db(t).QueryRow(`SELECT COUNT(*), COALESCE(SUM(due_at < unixepoch()), 0), COALESCE(SUM(proposed_status != ''), 0)
+		FROM routings WHERE unit = ?`, demoUnit).Scan(&routed, &overdue, &proposed); err != nil {
+		t.Fatal(err)
+	}
+	if routed < 12 || overdue != 0 || proposed == 0 {
+		t.Errorf("%s: %d routed, %d overdue, %d proposed; want some routed, none overdue, some proposed", demoUnit, routed, overdue, proposed)
+	}
+	if err := d.db(t).QueryRow(`SELECT COUNT(*) FROM routings WHERE unit = '财政局' AND due_at < unixepoch()`).Scan(&overdue); err != nil || overdue == 0 {
+		t.Errorf("no overdue routing to 财政局 (%v)", err)
+	}
+	dept := d.login(t, "department")
+	status, page = demoGet(t, dept, d.base+"/admin/c/"+slug+"/comments?collapse=0")
+	if status != http.StatusOK {
+		t.Fatalf("department queue: %d", status)
+	}
+	linked := map[string]bool{}
+	for _, m := range regexp.MustCompile(`href="/admin/c/`+slug+`/comments/(\d+)`).FindAllStringSubmatch(page, -1) {
+		linked[m[1]] = true
+	}
+	if len(linked) != routed {
+		t.Errorf("department queue links %d comments; %d are routed to it", len(linked), routed)
+	}
+	var other int64
+	if err := d.db(t).QueryRow(`SELECT comment_id FROM routings WHERE unit = '财政局' LIMIT 1`).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := demoGet(t, dept, fmt.Sprintf("%s/admin/c/%s/comments/%d", d.base, slug, other)); status != http.StatusNotFound {
+		t.Errorf("department opened another unit's comment: %d", status)
 	}
 
 	// SIGTERM: the server stops and its folder is gone.
