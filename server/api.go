@@ -197,7 +197,8 @@ type APIFeedback struct {
 type APIConsultationDetail struct {
 	APIConsultation
 	Call            string       `json:"call"`
-	GeneralComments int          `json:"general_comments"`
+	Revision        int          `json:"revision"`         // the revision on show (1: 第一稿); sections are its
+	GeneralComments int          `json:"general_comments"` // on that revision as a whole
 	Sections        []APISection `json:"sections"`
 }
 
@@ -266,11 +267,19 @@ func (a *app) apiConsultation(c echo.Context) (*apiDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, counts, err := a.apiSummary(c, d.C)
+	sum, _, err := a.apiSummary(c, d.C)
 	if err != nil {
 		return nil, err
 	}
-	v := APIConsultationDetail{APIConsultation: sum, Call: d.C.Call, GeneralComments: counts["general"], Sections: []APISection{}}
+	// An anchor names another article in each revision (article 9 of the 修改稿 may be
+	// article 10 of the 第一稿), so the sections' counts are the shown revision's; the
+	// consultation's total (sum.Comments) is over every revision.
+	counts, err := a.store.RevisionCommentCounts(c.Request().Context(), d.C.ID, d.C.DraftRevision)
+	if err != nil {
+		return nil, err
+	}
+	v := APIConsultationDetail{APIConsultation: sum, Call: d.C.Call, Revision: d.C.DraftRevision, GeneralComments: counts["general"],
+		Sections: []APISection{}}
 	for i := range d.Sections {
 		s := &d.Sections[i]
 		opens, closes := d.window(s)

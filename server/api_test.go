@@ -458,3 +458,47 @@ func TestSitemap(t *testing.T) {
 		t.Errorf("robots.txt: %d %q", status, body)
 	}
 }
+
+// TestOpenDataAPIRevisions: after the 修改稿 is published, the consultation's sections
+// are the revision's, and each counts the comments on that revision's article, not on
+// the first draft's article that had the same number; the total counts both rounds.
+func TestOpenDataAPIRevisions(t *testing.T) {
+	e := newOpenEnv(t, "")
+	ctx := context.Background()
+	cs := seedConsultation(t, e)
+	first, _ := e.store.Sections(ctx, cs.ID)
+	byAnchor := map[string]store.Section{}
+	for _, s := range first {
+		byAnchor[s.Anchor] = s
+	}
+	for _, a := range []string{"article-8", "article-8", "article-12"} {
+		if _, _, err := e.store.CreateComment(ctx, &store.Comment{ConsultationID: cs.ID, SectionID: byAnchor[a].ID, SectionAnchor: a,
+			Body: "第一轮对" + a + "的意见", ConsentedAt: inWindow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.revise(); err != nil {
+		t.Fatal(err)
+	}
+	e.app.now = func() time.Time { return secondRound }
+	f, _ := e.openForm("article-12") // the 修改稿's new article 12
+	if resp, _ := e.submit(f, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second-round comment: %d", resp.StatusCode)
+	}
+	ac := newAPIChecker(t, e)
+	_, body := ac.get("/api/v1/consultations/" + seedSlug)
+	v := decodeJSON[APIConsultationDetail](t, body)
+	if v.Revision != 2 || v.Comments != 4 {
+		t.Fatalf("revision %d, %d comments; want 2 and 4 (both rounds)", v.Revision, v.Comments)
+	}
+	got := map[string]int{}
+	for _, s := range v.Sections {
+		got[s.Anchor] = s.Comments
+		if s.Anchor == "article-12" && !strings.HasPrefix(s.Heading, "优化营商环境评价机制") {
+			t.Errorf("article-12 is %q, not the 修改稿's new article", s.Heading)
+		}
+	}
+	if got["article-8"] != 0 || got["article-12"] != 1 {
+		t.Errorf("section counts %v: want article-8 0 (the 第一稿's article 8 was deleted) and article-12 1 (the second round's)", got)
+	}
+}
