@@ -250,7 +250,8 @@ func writeChangesSheet(f *excelize.File, cs *store.Consultation, cmp *comparison
 		title = strings.ReplaceAll(cs.Title, "\n", "")
 	}
 	if err := f.SetHeaderFooter(sh, &excelize.HeaderFooterOptions{
-		OddHeader: "&L" + excelQuote(title) + " 修改前后对照表&R" + store.RevisionName(cmp.From.Number) + "→" + store.RevisionName(cmp.To.Number),
+		// Like every sheet of the committee export: the sheet's name on the left.
+		OddHeader: "&L" + sh + "(" + store.RevisionName(cmp.From.Number) + "→" + store.RevisionName(cmp.To.Number) + ")&R" + excelQuote(title),
 		OddFooter: "&C第 &P 页,共 &N 页",
 	}); err != nil {
 		return err

@@ -263,6 +263,9 @@ type exportSection struct {
 	Short    string // the summary table's and chart's label
 	Title    string // the summary table's heading column
 	Full     string // the feedback table's 条款 column
+	// OwnShort and OwnTitle are Short and Title without the revision's name, for the
+	// summary's per-revision tables and charts (whose heading names the revision).
+	OwnShort, OwnTitle string
 }
 
 // exportKey is the key of a revision's section in the builder's maps: the anchor for
@@ -318,6 +321,7 @@ func revisionExportSections(d *draftData, rev int) []*exportSection {
 	}
 	for _, es := range list {
 		es.Revision = rev
+		es.OwnShort, es.OwnTitle = es.Short, es.Title
 		if d.Revised() {
 			name := store.RevisionName(rev)
 			es.Short, es.Full, es.Title = name+" "+es.Short, "〔"+name+"〕"+es.Full, es.Title+"("+name+")"
@@ -1209,27 +1213,62 @@ func (b *builder) writeSummary(t *exportTotals) error {
 	if err := table("按渠道", "渠道", withExtra(store.Channels, t.ByChannel), channelLabel, t.ByChannel); err != nil {
 		return err
 	}
-	// The table per section, in document order, and its chart.
-	r++
-	if err := set("A"+itoa(r), "按条款", st.Bold); err != nil {
-		return err
+	// The table per section, in document order, and its chart; for a revised draft, one
+	// of each per revision (a revision's articles are another text: 第一稿's (八) is not
+	// 修改稿's), so each table and chart still prints on a page of its own.
+	groups := map[int][]*exportSection{}
+	var revs []int
+	for _, s := range b.sections {
+		if groups[s.Revision] == nil {
+			revs = append(revs, s.Revision)
+		}
+		groups[s.Revision] = append(groups[s.Revision], s)
+	}
+	sort.Ints(revs)
+	lastRow := r
+	for i, rev := range revs {
+		name := ""
+		if len(revs) > 1 {
+			name = "(" + store.RevisionName(rev) + ")"
+		}
+		var err error
+		if lastRow, err = b.sectionTable(set, sh, lastRow+1, name, groups[rev], t, i == 0); err != nil {
+			return err
+		}
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: "'" + sh + "'!$A$1:$G$" + itoa(lastRow), Scope: sh})
+}
+
+// sectionTable writes 汇总's per-section table (from row r, titled 按条款 and name)
+// and its bar chart below it, each starting a printed page, and returns the last row
+// the chart covers. The first table gets the sheet's autofilter. set is the summary's
+// cell writer (it makes text safe with exportsheet.Text).
+func (b *builder) sectionTable(set func(cell string, v any, style int) error, sh string, r int, name string,
+	sections []*exportSection, t *exportTotals, filter bool) (int, error) {
+	f, st := b.f, &b.styles
+	if err := set("A"+itoa(r), "按条款"+name, st.Bold); err != nil {
+		return 0, err
 	}
 	r++
 	head := r
 	for i, h := range []string{"条款", "标题", "意见数", "采纳", "部分采纳", "不予采纳", "待处理"} {
 		cell, _ := excelize.CoordinatesToCellName(i+1, r)
 		if err := set(cell, h, st.Header); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	for _, s := range b.sections {
+	for _, s := range sections {
 		r++
 		m := t.BySection[exportKey(s.Revision, s.Anchor)]
 		total := 0
 		for _, n := range m {
 			total += n
 		}
-		vals := []any{s.Short, s.Title, total, m[store.StatusAdopted], m[store.StatusPartial], m[store.StatusRejected], m[store.StatusPending]}
+		short, title := s.Short, s.Title
+		if s.OwnShort != "" { // not a section the draft no longer has
+			short, title = s.OwnShort, s.OwnTitle
+		}
+		vals := []any{short, title, total, m[store.StatusAdopted], m[store.StatusPartial], m[store.StatusRejected], m[store.StatusPending]}
 		for i, v := range vals {
 			cell, _ := excelize.CoordinatesToCellName(i+1, r)
 			style := 0
@@ -1237,16 +1276,18 @@ func (b *builder) writeSummary(t *exportTotals) error {
 				style = st.Wrap
 			}
 			if err := set(cell, v, style); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	if err := f.AutoFilter(sh, "A"+itoa(head)+":G"+itoa(r), nil); err != nil {
-		return err
-	}
-	fit := true // again: the autofilter rewrote the sheet's properties
-	if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
-		return err
+	if filter {
+		if err := f.AutoFilter(sh, "A"+itoa(head)+":G"+itoa(r), nil); err != nil {
+			return 0, err
+		}
+		fit := true // again: the autofilter rewrote the sheet's properties
+		if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+			return 0, err
+		}
 	}
 	rng := func(col string) string {
 		return "'" + sh + "'!$" + col + "$" + itoa(head+1) + ":$" + col + "$" + itoa(r)
@@ -1254,27 +1295,24 @@ func (b *builder) writeSummary(t *exportTotals) error {
 	// Printed, the per-article table starts a page and the chart (below it, as wide
 	// as the table) another, so neither is cut; the print area ends below the chart.
 	chartRow := r + 2
-	chartHeight := 120 + 18*len(b.sections)
+	chartHeight := 120 + 18*len(sections)
 	for _, row := range []int{head - 1, chartRow} {
 		if err := f.InsertPageBreak(sh, "A"+itoa(row)); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	lastRow := chartRow + chartHeight/15 + 2       // rows are 20 px high; leave room
 	for _, row := range []int{chartRow, lastRow} { // LibreOffice drops breaks in rows that do not exist
 		if err := f.SetRowHeight(sh, row, 15); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: "'" + sh + "'!$A$1:$G$" + itoa(lastRow), Scope: sh}); err != nil {
-		return err
-	}
 	noVary := false
-	return f.AddChart(sh, "A"+itoa(chartRow), &excelize.Chart{
+	return lastRow, f.AddChart(sh, "A"+itoa(chartRow), &excelize.Chart{
 		Type: excelize.Bar,
 		Series: []excelize.ChartSeries{{Name: "'" + sh + "'!$C$" + itoa(head), Categories: rng("A"), Values: rng("C"),
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"2F5597"}}}},
-		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "各条款意见数"}}},
+		Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "各条款意见数" + name}}},
 		Legend:     excelize.ChartLegend{Position: "none"},
 		VaryColors: &noVary,
 		XAxis:      excelize.ChartAxis{ReverseOrder: true}, // document order from the top

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,8 +210,8 @@ func downloadTo(t *testing.T, client *http.Client, url, path string) {
 	}
 }
 
-// TestWorkbooksPrintOnA4 prints the committee workbook and the published report's
-// workbook with LibreOffice and checks every page: A4, each sheet one page wide (every
+// TestWorkbooksPrintOnA4 prints the committee workbook (of a revised draft, so with
+// its 修改对照表 sheet) and the published report's workbook with LibreOffice and checks every page: A4, each sheet one page wide (every
 // column header on every page, which also shows the header row repeats), the 汇总
 // title on one page, the per-article table whole on one page with all its columns,
 // and the chart on one page.
@@ -233,6 +234,10 @@ func TestWorkbooksPrintOnA4(t *testing.T) {
 	if _, err := e.store.PublishFeedback(ctx, officer, d.C.ID, d.C.ClosesAt.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	// The 修改稿, so the committee workbook has its 修改对照表 sheet too.
+	if _, err := e.revise("-consultation", seedSlug); err != nil {
+		t.Fatal(err)
+	}
 	e.app.gen.Add(1)
 	client := e.loginAs("wei", store.RoleCommittee)
 	dir := t.TempDir()
@@ -247,19 +252,20 @@ func TestWorkbooksPrintOnA4(t *testing.T) {
 			t.Errorf("committee workbook page %d is %.0f × %.0f pt, not A4", p.N, p.Width, p.Height)
 		}
 	}
-	bySheet := sheetPages(pages, []string{sheetSummary, sheetDetail, sheetFeedback})
-	for _, s := range []string{sheetSummary, sheetDetail, sheetFeedback} {
+	sheets := []string{sheetSummary, sheetDetail, sheetFeedback, sheetChanges}
+	bySheet := sheetPages(pages, sheets)
+	for _, s := range sheets {
 		t.Logf("%s: %d pages", s, len(bySheet[s]))
 		if len(bySheet[s]) == 0 {
 			t.Errorf("sheet %s printed no page", s)
 		}
 	}
-	if len(bySheet[sheetSummary])+len(bySheet[sheetDetail])+len(bySheet[sheetFeedback]) != len(pages) {
+	if len(bySheet[sheetSummary])+len(bySheet[sheetDetail])+len(bySheet[sheetFeedback])+len(bySheet[sheetChanges]) != len(pages) {
 		t.Errorf("%d pages, not all with a sheet's page header", len(pages))
 	}
 	// One page wide and header rows repeated: every page of a table sheet carries its
 	// whole header row.
-	for _, l := range []sheetLayout{detailLayout, feedbackLayout} {
+	for _, l := range []sheetLayout{detailLayout, feedbackLayout, {Name: sheetChanges, Header: changesHeader}} {
 		for _, p := range bySheet[l.Name] {
 			for _, h := range l.Header {
 				if !strings.Contains(squeeze(p.Text), squeeze(h)) {
@@ -274,32 +280,40 @@ func TestWorkbooksPrintOnA4(t *testing.T) {
 	if got := pagesWith(sum, title); len(got) == 0 {
 		t.Errorf("汇总's title is not whole on any page")
 	}
-	// The per-article table: header and every article on one page.
-	table := pagesWith(sum, "条款 标题 意见数 采纳 部分采纳 不予采纳 待处理")
-	if len(table) != 1 {
-		t.Errorf("the per-article table's header with all its columns is on pages %v", table)
-	} else {
-		for _, s := range d.Sections {
-			if s.Kind == "article" && len(pagesWith(pagesOf(sum, table[0]), exportShort(s))) == 0 {
-				t.Errorf("article %s is not on the table's page %d", s.Anchor, table[0])
-			}
-		}
-	}
-	// The chart: its title drawn on exactly one page, with the last article's bar
-	// label below it on that page (the chart is not cut).
+	// Per revision, the per-article table (header and every article) on one page of its
+	// own, and its chart on the next: its title drawn on exactly one page, with the last
+	// article's bar label below it on that page (the chart is not cut).
 	pdf := strings.TrimSuffix(committee, ".xlsx") + ".pdf"
-	var chartPages []int
-	for _, p := range sum {
-		words := visibleWords(t, pdf, p.N)
-		if title := findWord(words, "各条款意见数"); title != nil {
-			chartPages = append(chartPages, p.N)
-			if last := findWord(words, "二十三"); last == nil || last.Y0 < title.Y1 || len(table) == 1 && p.N == table[0] {
-				t.Errorf("page %d: the chart is cut or shares the table's page", p.N)
+	for rev, name := range map[int]string{1: "(第一稿)", 2: "(修改稿)"} {
+		secs, err := e.store.RevisionSections(ctx, d.C.ID, rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := pagesWith(sum, "按条款"+name)
+		if len(table) != 1 || len(pagesWith(pagesOf(sum, table[0]), "条款 标题 意见数 采纳 部分采纳 不予采纳 待处理")) != 1 {
+			t.Errorf("the per-article table %s with all its columns is on pages %v", name, table)
+			continue
+		}
+		for _, s := range secs {
+			if s.Kind == "article" && len(pagesWith(pagesOf(sum, table[0]), exportShort(s))) == 0 {
+				t.Errorf("article %s of %s is not on the table's page %d", s.Anchor, name, table[0])
 			}
 		}
-	}
-	if len(chartPages) != 1 {
-		t.Errorf("the chart is drawn on pages %v, want one", chartPages)
+		var chartPages []int
+		for _, p := range sum {
+			words := visibleWords(t, pdf, p.N)
+			// pdftotext splits the title 各条款意见数(第一稿) into words at the brackets.
+			revWord := strings.Trim(name, "()")
+			if title := findWord(words, "各条款意见数"); title != nil && slices.ContainsFunc(words, func(w pdfWord) bool { return w.Text == revWord }) {
+				chartPages = append(chartPages, p.N)
+				if last := findWord(words, "二十三"); last == nil || last.Y0 < title.Y1 || p.N == table[0] {
+					t.Errorf("page %d: the chart %s is cut or shares the table's page", p.N, name)
+				}
+			}
+		}
+		if len(chartPages) != 1 {
+			t.Errorf("the chart %s is drawn on pages %v, want one", name, chartPages)
+		}
 	}
 	if t.Failed() {
 		for _, p := range sum {
