@@ -217,7 +217,7 @@ type APISection struct {
 
 func apiTime(t time.Time) string { return t.In(beijing).Format(time.RFC3339) }
 
-func (a *app) apiSummary(c echo.Context, cs *store.Consultation) (APIConsultation, map[string]int, error) {
+func (a *app) apiSummary(c echo.Context, cs *store.Consultation) (APIConsultation, error) {
 	ctx := c.Request().Context()
 	base := a.cfg.Server.BaseURL
 	v := APIConsultation{Slug: cs.Slug, Title: strings.ReplaceAll(cs.Title, "\n", ""), Publisher: cs.Publisher,
@@ -225,7 +225,7 @@ func (a *app) apiSummary(c echo.Context, cs *store.Consultation) (APIConsultatio
 		Status: statusAt(a.now(), cs.OpensAt, cs.ClosesAt).State}
 	counts, err := a.store.CommentCounts(ctx, cs.ID)
 	if err != nil {
-		return v, nil, err
+		return v, err
 	}
 	for _, n := range counts {
 		v.Comments += n
@@ -237,9 +237,9 @@ func (a *app) apiSummary(c echo.Context, cs *store.Consultation) (APIConsultatio
 		v.Feedback = &APIFeedback{Revision: fb.Revision, PublishedAt: apiTime(fb.PublishedAt), URL: base + "/c/" + cs.Slug + "/feedback",
 			APIURL: api, CSVURL: api + ".csv", JSONLURL: api + ".jsonl"}
 	case !isNotFound(err):
-		return v, nil, err
+		return v, err
 	}
-	return v, counts, nil
+	return v, nil
 }
 
 // apiConsultations is GET /api/v1/consultations.
@@ -252,7 +252,7 @@ func (a *app) apiConsultations(c echo.Context) (*apiDoc, error) {
 		Consultations []APIConsultation `json:"consultations"`
 	}{Consultations: []APIConsultation{}}
 	for i := range list {
-		v, _, err := a.apiSummary(c, &list[i])
+		v, err := a.apiSummary(c, &list[i])
 		if err != nil {
 			return nil, err
 		}
@@ -267,7 +267,7 @@ func (a *app) apiConsultation(c echo.Context) (*apiDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, _, err := a.apiSummary(c, d.C)
+	sum, err := a.apiSummary(c, d.C)
 	if err != nil {
 		return nil, err
 	}

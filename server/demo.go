@@ -218,7 +218,7 @@ func demoRouting(ctx context.Context, st *store.Store, officer store.Actor, c *s
 			continue
 		}
 		for _, id := range ids[:min(2, len(ids))] {
-			d := store.Decision{Status: store.StatusPartial, Response: "经研究,该意见部分可行,已在修改稿中对相关表述作出调整。(演示数据)"}
+			d := store.Decision{Status: store.StatusPartial, Response: "经研究,该意见部分可行,拟在修改稿中对相关表述作出调整。(演示数据)"}
 			if proposals%2 == 1 {
 				d = store.Decision{Status: store.StatusExplained, Response: "该事项已在相关配套文件中明确,本方案不再重复规定。(演示数据)"}
 			}
