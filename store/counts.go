@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -12,6 +13,11 @@ import (
 func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[string]int, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, SUM(n) FROM section_counts
 		WHERE consultation_id = ? GROUP BY section_anchor HAVING SUM(n) > 0`, consultationID)
+	return scanCounts(rows, err, consultationID)
+}
+
+// scanCounts reads (anchor, count) rows into a map.
+func scanCounts(rows *sql.Rows, err error, consultationID int64) (map[string]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
 	}
@@ -25,5 +31,8 @@ func (s *Store) CommentCounts(ctx context.Context, consultationID int64) (map[st
 		}
 		out[a] = n
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
+	}
+	return out, nil
 }

@@ -206,20 +206,7 @@ func (s *Store) RevisionCommentCounts(ctx context.Context, consultationID int64,
 	rows, err := s.r.QueryContext(ctx, `SELECT section_anchor, n FROM section_counts
 		WHERE consultation_id = ? AND draft_revision = `+revisionOr+` AND n > 0`,
 		consultationID, revision, consultationID)
-	if err != nil {
-		return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var a string
-		var n int
-		if err := rows.Scan(&a, &n); err != nil {
-			return nil, fmt.Errorf("store: comment counts of %d: %w", consultationID, err)
-		}
-		out[a] = n
-	}
-	return out, rows.Err()
+	return scanCounts(rows, err, consultationID)
 }
 
 // Adopted is a comment the published feedback report marks as adopted (fully or
