@@ -39,8 +39,9 @@ type importBenchResult struct {
 	bareRowsPerSecond float64
 }
 
-// importBenchCSV writes n generated comments to dir/comments.csv.
-func importBenchCSV(tb testing.TB, dir string, n int) string {
+// importBenchCSV writes n generated comments to dir/comments.csv with the real
+// binary's `consult generate` (the stable contract: run where there is no config file).
+func importBenchCSV(tb testing.TB, dir, bin string, n int) string {
 	tb.Helper()
 	path := filepath.Join(dir, "comments.csv")
 	f, err := os.Create(path)
@@ -48,8 +49,12 @@ func importBenchCSV(tb testing.TB, dir string, n int) string {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	if err := generateCommand([]string{"-n", strconv.Itoa(n), "-seed", "2023"}, f); err != nil {
-		tb.Fatal(err)
+	cmd := exec.Command(bin, "generate", "-n", strconv.Itoa(n), "-seed", "2023")
+	cmd.Dir = dir // no config.toml here: generate needs none
+	var errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = f, &errOut
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("consult generate: %v\n%s", err, errOut.String())
 	}
 	return path
 }
@@ -173,7 +178,7 @@ func runImportBench(tb testing.TB, n int) importBenchResult {
 	tb.Helper()
 	dir := tb.TempDir()
 	bin := buildConsult(tb, dir)
-	csvPath := importBenchCSV(tb, dir, n)
+	csvPath := importBenchCSV(tb, dir, bin, n)
 	rows, bare := importBenchBare(tb, dir, csvPath)
 	portalDir := filepath.Join(dir, "portal")
 	if err := os.Mkdir(portalDir, 0o750); err != nil {

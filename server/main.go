@@ -36,6 +36,9 @@ func run(args []string) error {
 	if rest := fs.Args(); len(rest) > 0 && rest[0] == "demo" {
 		return demoCommand(rest[1:], os.Stdout) // needs no config file and touches no data
 	}
+	if rest := fs.Args(); len(rest) > 0 && rest[0] == "generate" {
+		return generateCommand(rest[1:], os.Stdout) // needs no config file and no database
+	}
 	cfg, err := LoadConfig(*configPath)
 	if err != nil {
 		return err
