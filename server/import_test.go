@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,5 +270,105 @@ func TestGenerateImports(t *testing.T) {
 	}
 	if out, _, err := e.runImport("-consultation", seedSlug, path); err != nil || !strings.Contains(out, "imported 300 of 300 rows") {
 		t.Fatalf("import of generated comments: %v\n%s", err, out)
+	}
+}
+
+// importGrouping reads, from the database file at path, each comment's submission key
+// with its duplicate group's first comment's key, and the index names of comments.
+func importGrouping(t *testing.T, path string) (map[string]string, []string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT c.submission_key, g.submission_key FROM comments c JOIN comments g ON g.id = c.group_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	groups := map[string]string{}
+	for rows.Next() {
+		var k, g string
+		if err := rows.Scan(&k, &g); err != nil {
+			t.Fatal(err)
+		}
+		groups[k] = g
+	}
+	var names []string
+	ix, err := db.Query(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'comments' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for ix.Next() {
+		var n string
+		ix.Scan(&n)
+		names = append(names, n)
+	}
+	return groups, names
+}
+
+// TestImportBulk: a large file is imported in bulk when the portal is not running,
+// and with the indexes kept when it is (another process, here another store, has the
+// database open); both give the same comments in the same duplicate groups.
+func TestImportBulk(t *testing.T) {
+	defer func(n int) { bulkMinRows = n }(bulkMinRows)
+	bulkMinRows = 500
+	var csvData bytes.Buffer
+	if err := generateCommand([]string{"-n", "1200", "-seed", "5"}, &csvData); err != nil {
+		t.Fatal(err)
+	}
+	run := func(portalRunning bool) (string, map[string]string, []string) {
+		e := newTestEnv(t, "")
+		path := filepath.Join(e.dir, "gen.csv")
+		if err := os.WriteFile(path, csvData.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if portalRunning {
+			other, err := store.Open(context.Background(), e.app.cfg.Database.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+		}
+		out, errOut, err := e.runImport("-consultation", seedSlug, path)
+		if err != nil || !strings.Contains(out, "imported 1200 of 1200 rows") {
+			t.Fatalf("import: %v\n%s\n%s", err, out, errOut)
+		}
+		if len(auditImports(t, e)) != 1 {
+			t.Fatal("want one audit entry")
+		}
+		if !portalRunning { // again: nothing is added
+			out, _, err := e.runImport("-consultation", seedSlug, path)
+			if err != nil || !strings.Contains(out, "imported 0 of 1200 rows") || !strings.Contains(out, "1200 already imported") {
+				t.Fatalf("second import: %v\n%s", err, out)
+			}
+		}
+		groups, indexes := importGrouping(t, e.app.cfg.Database.Path)
+		return errOut, groups, indexes
+	}
+	bulkOut, bulkGroups, bulkIndexes := run(false)
+	if !strings.Contains(bulkOut, "bulk import of about 1201 rows") || !strings.Contains(bulkOut, "building the comments' indexes again") {
+		t.Fatalf("no bulk import: %s", bulkOut)
+	}
+	incOut, incGroups, incIndexes := run(true)
+	if strings.Contains(incOut, "bulk import of") || !strings.Contains(incOut, "open in another process") {
+		t.Fatalf("a bulk import while the database is open elsewhere: %s", incOut)
+	}
+	if !maps.Equal(bulkGroups, incGroups) {
+		t.Fatal("the bulk import grouped the comments otherwise")
+	}
+	if !slices.Equal(bulkIndexes, incIndexes) {
+		t.Fatalf("indexes after a bulk import %v, after an import %v", bulkIndexes, incIndexes)
+	}
+	joined := 0
+	for k, g := range bulkGroups {
+		if k != g {
+			joined++
+		}
+	}
+	if len(bulkGroups) != 1200 || joined < 100 {
+		t.Fatalf("%d comments, %d in another's group", len(bulkGroups), joined)
 	}
 }

@@ -332,8 +332,13 @@ func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID in
 	return gid, nil
 }
 
+// nearCandidates is how many of the latest comments sharing a band with a new comment
+// are compared with it.
+const nearCandidates = 64
+
 // findGroup returns the group of an earlier identical or near-identical comment of the
-// consultation (other than id), or 0.
+// consultation (other than id), or 0: of the first with the same normalised text, else
+// of the most recent (of up to nearCandidates per band) whose signature is similar enough.
 func (s *Store) findGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
 	var gid int64
 	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
@@ -464,7 +469,7 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 	s.stmts.normLookup = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`)
 	for b := range s.stmts.band {
 		s.stmts.band[b] = prep(fmt.Sprintf(`SELECT group_id, minhash FROM comments
-			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id != ? LIMIT 64`, b, b))
+			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id != ? ORDER BY id DESC LIMIT %d`, b, b, nearCandidates))
 	}
 	s.stmts.newGroup = prep(`INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`)
 	s.stmts.growGroup = prep(`UPDATE dup_groups SET size = size + 1 WHERE id = ?`)

@@ -36,3 +36,13 @@ func scanCounts(rows *sql.Rows, err error, consultationID int64) (map[string]int
 	}
 	return out, nil
 }
+
+// TotalComments is how many comments the database holds, over every consultation (from
+// section_counts: it reads no comment).
+func (s *Store) TotalComments(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM section_counts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: total comments: %w", err)
+	}
+	return n, nil
+}

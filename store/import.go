@@ -22,25 +22,15 @@ import (
 // writer while its transaction lasts), so a row is written once with its duplicate
 // group instead of inserted and then updated.
 func (s *Store) ImportComments(ctx context.Context, cs []*Comment) (added int, err error) {
-	for _, c := range cs {
-		if c.SubmissionKey == "" {
-			return 0, errors.New("store: import: a comment without a submission key")
-		}
+	b, err := NewImportBatch(cs, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return 0, err
 	}
-	// Fingerprints are pure CPU: on every core, before the writer is taken.
-	fps := make([]dedupe.Fingerprint, len(cs))
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(cs); i += workers {
-				fps[i] = dedupe.Of(cs[i].Body)
-			}
-		}()
-	}
-	wg.Wait()
+	return s.ImportBatch(ctx, b)
+}
+
+// ImportBatch is ImportComments for a batch fingerprinted beforehand.
+func (s *Store) ImportBatch(ctx context.Context, b *ImportBatch) (added int, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -48,16 +38,11 @@ func (s *Store) ImportComments(ctx context.Context, cs []*Comment) (added int, e
 	// without Done spares go-sqlite3 a goroutine per statement.
 	ctx = context.WithoutCancel(ctx)
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		added = 0
 		var next int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM comments`).Scan(&next); err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO comments (id, consultation_id, section_id, section_anchor,
-			tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
-			consented_at, channel, late, status, created_at, received_at, recorded_by,
-			norm_hash, minhash, band0, band1, band2, band3, band4, group_id)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		ins, err := tx.PrepareContext(ctx, importInsert)
 		if err != nil {
 			return err
 		}
@@ -67,39 +52,93 @@ func (s *Store) ImportComments(ctx context.Context, cs []*Comment) (added int, e
 			return err
 		}
 		defer byKey.Close()
-		var ids []any
-		for i, in := range cs {
-			var one int
-			switch err := byKey.QueryRowContext(ctx, in.SubmissionKey).Scan(&one); {
-			case err == nil:
-				continue // imported before
-			case !errors.Is(err, sql.ErrNoRows):
-				return fmt.Errorf("store: import: %w", err)
-			}
-			id := next
-			gid, err := s.findGroup(ctx, tx, id, in.ConsultationID, fps[i])
-			if err != nil {
-				return err
-			}
-			if gid == 0 {
-				gid = id
-			}
-			if err := importRow(ctx, ins, in, fps[i], id, gid); err != nil {
-				return err
-			}
-			if err := s.countInGroup(ctx, tx, gid, id, in.ConsultationID); err != nil {
-				return err
-			}
-			next++
-			added++
-			ids = append(ids, id)
-		}
-		return indexComments(ctx, tx, ids)
+		added, err = s.importRows(ctx, tx, ins, byKey, b.cs, b.fps, &next, s.findGroup, nil)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: import: %w", err)
 	}
 	return added, nil
+}
+
+// ImportBatch is a batch of comments to import with their fingerprints, computed
+// before the writer is needed (an import fingerprints the next batch while the store
+// writes this one).
+type ImportBatch struct {
+	cs  []*Comment
+	fps []dedupe.Fingerprint
+}
+
+// NewImportBatch fingerprints comments (pure CPU) on workers goroutines. Every comment
+// must have a submission key.
+func NewImportBatch(cs []*Comment, workers int) (*ImportBatch, error) {
+	for _, c := range cs {
+		if c.SubmissionKey == "" {
+			return nil, errors.New("store: import: a comment without a submission key")
+		}
+	}
+	fps := make([]dedupe.Fingerprint, len(cs))
+	var wg sync.WaitGroup
+	for w := range max(1, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(cs); i += max(1, workers) {
+				fps[i] = dedupe.Of(cs[i].Body)
+			}
+		}()
+	}
+	wg.Wait()
+	return &ImportBatch{cs: cs, fps: fps}, nil
+}
+
+// Len is how many comments the batch has.
+func (b *ImportBatch) Len() int { return len(b.cs) }
+
+const importInsert = `INSERT INTO comments (id, consultation_id, section_id, section_anchor,
+	tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
+	consented_at, channel, late, status, created_at, received_at, recorded_by,
+	norm_hash, minhash, band0, band1, band2, band3, band4, group_id)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// groupFinder returns the duplicate group a new comment joins, or 0 for a group of its own.
+type groupFinder func(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error)
+
+// importRows writes the comments not stored before (by submission key) with ids from
+// *next, each with its duplicate group (find) and counted in it, then adds them to the
+// full-text index. stored, if not nil, is told of each comment written.
+func (s *Store) importRows(ctx context.Context, tx *sql.Tx, ins, byKey *sql.Stmt, cs []*Comment, fps []dedupe.Fingerprint,
+	next *int64, find groupFinder, stored func(id, gid int64, fp dedupe.Fingerprint)) (int, error) {
+	var ids []any
+	for i, in := range cs {
+		var one int
+		switch err := byKey.QueryRowContext(ctx, in.SubmissionKey).Scan(&one); {
+		case err == nil:
+			continue // imported before
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, err
+		}
+		id := *next
+		gid, err := find(ctx, tx, id, in.ConsultationID, fps[i])
+		if err != nil {
+			return 0, err
+		}
+		if gid == 0 {
+			gid = id
+		}
+		if err := importRow(ctx, ins, in, fps[i], id, gid); err != nil {
+			return 0, err
+		}
+		if err := s.countInGroup(ctx, tx, gid, id, in.ConsultationID); err != nil {
+			return 0, err
+		}
+		if stored != nil {
+			stored(id, gid, fps[i])
+		}
+		*next++
+		ids = append(ids, id)
+	}
+	return len(ids), indexComments(ctx, tx, ids)
 }
 
 // importRow inserts one comment with its id and group; a tracking number that is

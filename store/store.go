@@ -23,6 +23,10 @@ import (
 // ErrNotFound is returned when the asked-for row does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrBulkImportRunning is returned by Open while a bulk import has the database to
+// itself (store/bulk.go).
+var ErrBulkImportRunning = errors.New("store: a bulk import has the database to itself; try again when it has finished")
+
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
@@ -32,16 +36,20 @@ type Store struct {
 	w *sql.DB // the single writer; every write goes through tx
 	r *sql.DB // read-only pool
 
-	commentQ      chan *commentReq // comments waiting for the group committer
-	quit          chan struct{}
-	committerDone chan struct{}
-	closeOnce     sync.Once
-	stmts         commentStmts
-	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
-	path          string                                              // the database file
-	onCommit      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
-	captchaSecret []byte                                              // HMAC key of captcha answers (store/captcha.go)
-	capPruned     time.Time                                           // when the committer last pruned used captchas
+	commentQ                      chan *commentReq // comments waiting for the group committer
+	quit                          chan struct{}
+	committerDone                 chan struct{}
+	closeOnce                     sync.Once
+	stmts                         commentStmts
+	health                        writeHealth  // whether writes fail for the disk or the database (health.go)
+	path                          string       // the database file
+	lock                          *processLock // shared while open; exclusive during a bulk import
+	ck                            *sql.DB      // the checkpointer's connection (checkpoint.go)
+	checkpointerDone              chan struct{}
+	checkpoints, checkpointErrors atomic.Int64                                        // background checkpoints done and failed
+	onCommit                      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
+	captchaSecret                 []byte                                              // HMAC key of captcha answers (store/captcha.go)
+	capPruned                     time.Time                                           // when the committer last pruned used captchas
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
@@ -56,6 +64,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	common.Set("_foreign_keys", "on")
 	common.Set("_journal_mode", "WAL")
 	common.Set("_synchronous", "FULL")
+	lock, err := lockShared(abs)
+	if err != nil {
+		return nil, err
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			lock.close()
+		}
+	}()
 	wq := url.Values{}
 	for k, v := range common {
 		wq[k] = v
@@ -75,8 +93,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{path: abs, w: w, commentQ: make(chan *commentReq, 4*maxBatch), quit: make(chan struct{}), committerDone: make(chan struct{})}
+	s := &Store{path: abs, lock: lock, w: w, commentQ: make(chan *commentReq, 4*maxBatch), quit: make(chan struct{}), committerDone: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	// A bulk import killed before it finished left the comments table without some of
+	// its indexes (store/bulk.go).
+	if err := s.rebuildIndexes(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -109,6 +133,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	go s.runCommitter()
+	opened = true
 	return s, nil
 }
 
@@ -122,6 +147,9 @@ func (s *Store) Close() error {
 		errs = append(errs, s.r.Close())
 	}
 	errs = append(errs, s.w.Close())
+	if s.lock != nil {
+		errs = append(errs, s.lock.close())
+	}
 	return errors.Join(errs...)
 }
 
