@@ -43,6 +43,7 @@ type BulkImport struct {
 	dup               *dupIndex
 	tx                *sql.Tx // open until it holds commitRows comments
 	inTx, commitRows  int
+	cacheSize         int // the writer's, restored by Finish
 	broken, done      bool
 }
 
@@ -122,6 +123,14 @@ func (s *Store) BeginBulkImport(ctx context.Context, consultationID int64, expec
 	if b.sigOf, err = s.w.PrepareContext(ctx, `SELECT minhash FROM comments WHERE id = ?`); err != nil {
 		return nil, err
 	}
+	// The pages a bulk import revisits (the tails of the table, the FTS index and the
+	// indexes kept) fit in 32 MiB; the rest of the memory is the duplicate index's.
+	if err := s.w.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&b.cacheSize); err != nil {
+		return nil, err
+	}
+	if _, err := s.w.ExecContext(ctx, `PRAGMA cache_size = -32768`); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -194,6 +203,10 @@ func (b *BulkImport) Finish(ctx context.Context) error {
 	b.dup = nil
 	debug.FreeOSMemory() // the index's hundred bytes a comment, before the sorter needs memory
 	err = errors.Join(err, b.s.rebuildIndexes(context.WithoutCancel(ctx)))
+	if b.cacheSize != 0 {
+		_, cerr := b.s.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, b.cacheSize))
+		err = errors.Join(err, cerr)
+	}
 	b.s.lock.shared()
 	return err
 }

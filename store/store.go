@@ -36,20 +36,17 @@ type Store struct {
 	w *sql.DB // the single writer; every write goes through tx
 	r *sql.DB // read-only pool
 
-	commentQ                      chan *commentReq // comments waiting for the group committer
-	quit                          chan struct{}
-	committerDone                 chan struct{}
-	closeOnce                     sync.Once
-	stmts                         commentStmts
-	health                        writeHealth  // whether writes fail for the disk or the database (health.go)
-	path                          string       // the database file
-	lock                          *processLock // shared while open; exclusive during a bulk import
-	ck                            *sql.DB      // the checkpointer's connection (checkpoint.go)
-	checkpointerDone              chan struct{}
-	checkpoints, checkpointErrors atomic.Int64                                        // background checkpoints done and failed
-	onCommit                      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
-	captchaSecret                 []byte                                              // HMAC key of captcha answers (store/captcha.go)
-	capPruned                     time.Time                                           // when the committer last pruned used captchas
+	commentQ      chan *commentReq // comments waiting for the group committer
+	quit          chan struct{}
+	committerDone chan struct{}
+	closeOnce     sync.Once
+	stmts         commentStmts
+	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
+	path          string                                              // the database file
+	lock          *processLock                                        // shared while open; exclusive during a bulk import
+	onCommit      atomic.Pointer[func(batch int, took time.Duration)] // see OnCommit
+	captchaSecret []byte                                              // HMAC key of captcha answers (store/captcha.go)
+	capPruned     time.Time                                           // when the committer last pruned used captchas
 }
 
 // Open opens (creating if needed) the database at path, applies pending migrations and
