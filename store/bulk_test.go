@@ -120,6 +120,12 @@ func TestBulkImportGroupsAsImportDoes(t *testing.T) {
 		t.Fatal("consultation ids differ")
 	}
 	indexesBefore := commentIndexes(t, bulk.w)
+	pragmasBefore, err := bulk.Pragmas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var autoCheckpoint int
+	bulk.w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&autoCheckpoint)
 	web := genBatches(cid, 300, 300, 1)[0]
 	for _, s := range []*Store{inc, bulk} {
 		for _, c := range web {
@@ -155,6 +161,14 @@ func TestBulkImportGroupsAsImportDoes(t *testing.T) {
 	}
 	if got := commentIndexes(t, bulk.w); !maps.Equal(got, indexesBefore) {
 		t.Fatalf("indexes after the bulk import:\n%v\nbefore:\n%v", got, indexesBefore)
+	}
+	// The writer is as Open left it (its page cache above all).
+	if got, err := bulk.Pragmas(ctx); err != nil || !maps.Equal(got, pragmasBefore) {
+		t.Fatalf("pragmas after the bulk import %v (%v), before %v", got, err, pragmasBefore)
+	}
+	var ac int
+	if bulk.w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&ac); ac != autoCheckpoint {
+		t.Fatalf("wal_autocheckpoint %d after the bulk import, %d before", ac, autoCheckpoint)
 	}
 	var pending int
 	bulk.r.QueryRow(`SELECT COUNT(*) FROM bulk_import_indexes`).Scan(&pending)
