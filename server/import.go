@@ -292,7 +292,10 @@ func (a *app) importFile(ctx context.Context, d *draftData, path string, dry boo
 			if len(b) == importBatch {
 				bb := batch{rows: b}
 				if !dry {
-					bb.fp, _ = store.NewImportBatch(b, 1) // every row has its key
+					if bb.fp, err = store.NewImportBatch(b, 1); err != nil {
+						readErr <- err
+						return
+					}
 				}
 				select {
 				case batches <- bb:
@@ -306,7 +309,12 @@ func (a *app) importFile(ctx context.Context, d *draftData, path string, dry boo
 		if len(b) > 0 {
 			bb := batch{rows: b}
 			if !dry {
-				bb.fp, _ = store.NewImportBatch(b, 1)
+				fp, err := store.NewImportBatch(b, 1)
+				if err != nil {
+					readErr <- err
+					return
+				}
+				bb.fp = fp
 			}
 			batches <- bb
 		}

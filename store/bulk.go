@@ -134,8 +134,9 @@ func (s *Store) BeginBulkImport(ctx context.Context, consultationID int64, expec
 	return b, nil
 }
 
-// Add stores comments in one transaction as ImportComments does (skipping those
-// imported before), and returns how many were added.
+// Add stores comments as ImportComments does (skipping those imported before), in the
+// transaction that is open until it holds commitRows comments (Finish commits the
+// last), and returns how many were added.
 func (b *BulkImport) Add(ctx context.Context, batch *ImportBatch) (added int, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
