@@ -63,7 +63,7 @@ wait:
 			seen = append(seen, l)
 			bulk = bulk || strings.Contains(l, "bulk import of about")
 			var n int
-			if _, err := fmt.Sscanf(l, "import: %d rows stored or checked", &n); bulk && err == nil && n >= 20_000 {
+			if _, err := fmt.Sscanf(l, "import: %d rows stored or checked", &n); bulk && err == nil && n >= 20_000 && n < 50_000 {
 				break wait // the first 20,000 (store.bulkCommitRows) are committed
 			}
 		case <-timeout:
