@@ -74,10 +74,10 @@ func importCommand(ctx context.Context, cfg *Config, st *store.Store, args []str
 	if fs.NArg() != 1 || *slug == "" {
 		return errors.New("usage: import -consultation SLUG [-dry-run] PATH (.csv in UTF-8 or GB18030, or .xlsx)")
 	}
-	// A bulk import's duplicate index (about 120 bytes a comment, in pointer-free
-	// arrays that cost the collector little) is most of the heap: collecting at 25 %
+	// A bulk import's duplicate index (about 110 bytes a comment, in pointer-free
+	// arrays that cost the collector little) is most of the heap: collecting at 20 %
 	// growth instead of 100 % keeps the peak near it (#9: at most 300 MB for a million).
-	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	defer debug.SetGCPercent(debug.SetGCPercent(20))
 	path, err := filepath.Abs(fs.Arg(0))
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ var ErrNotAlone = errors.New("store: the database is open in another process")
 // constraints (bulkDropped, recorded in bulk_import_indexes first), stores the rows as
 // ImportComments does in transactions of bulkCommitRows, finds duplicate groups in
 // memory (dupIndex: the normalised hash, bands and a sketch of the signature of every
-// comment of the consultation, about 120 bytes a comment) and builds the indexes again,
+// comment of the consultation, about 110 bytes a comment) and builds the indexes again,
 // sorted, in Finish. If the process is killed, the rows committed so far stay (a new
 // run skips them) and the next Open builds the indexes. No other process can open the
 // database meanwhile (ErrBulkImportRunning).
@@ -281,11 +281,15 @@ func (d *dupIndex) findGroup(ctx context.Context, sigOf *sql.Stmt, fp dedupe.Fin
 			// below the threshold is below it; one above is checked on its signature.
 			same := 0
 			for i, v := range d.sketch[int(slot-1)*sketchLen:][:sketchLen] {
-				if v == sketch[i] {
+				x := v ^ sketch[i]
+				if x&0x0f == 0 {
+					same++
+				}
+				if x&0xf0 == 0 {
 					same++
 				}
 			}
-			if float64(same)/float64(sketchLen) < dedupe.Threshold {
+			if float64(same)/float64(len(fp.Sig)) < dedupe.Threshold {
 				continue
 			}
 			var blob []byte
@@ -300,12 +304,13 @@ func (d *dupIndex) findGroup(ctx context.Context, sigOf *sql.Stmt, fp dedupe.Fin
 	return 0, nil
 }
 
-// sketchLen is the length of a signature's sketch: the low byte of each MinHash value.
-const sketchLen = len(dedupe.Fingerprint{}.Sig)
+// sketchLen is the length of a signature's sketch: the low four bits of each MinHash
+// value, two to a byte.
+const sketchLen = len(dedupe.Fingerprint{}.Sig) / 2
 
-func sketchOf(dst *[sketchLen]byte, sig [sketchLen]uint32) {
-	for i, v := range sig {
-		dst[i] = byte(v)
+func sketchOf(dst *[sketchLen]byte, sig [2 * sketchLen]uint32) {
+	for i := range dst {
+		dst[i] = byte(sig[2*i]&0x0f) | byte(sig[2*i+1]&0x0f)<<4
 	}
 }
 
@@ -313,7 +318,7 @@ func sketchOf(dst *[sketchLen]byte, sig [sketchLen]uint32) {
 // import: per comment (a slot) its id and group, and the previous slot of each band's
 // chain and a sketch of its signature (so that most candidates are passed over without
 // reading their signature); tables from a normalised hash to its first slot and from a
-// band value to its latest slot. Slots are numbered from 1; 0 is none. About 100 bytes
+// band value to its latest slot. Slots are numbered from 1; 0 is none. About 110 bytes
 // a comment.
 type dupIndex struct {
 	ids, gids []uint32
