@@ -92,9 +92,6 @@ func NewImportBatch(cs []*Comment, workers int) (*ImportBatch, error) {
 	return &ImportBatch{cs: cs, fps: fps}, nil
 }
 
-// Len is how many comments the batch has.
-func (b *ImportBatch) Len() int { return len(b.cs) }
-
 const importInsert = `INSERT INTO comments (id, consultation_id, section_id, section_anchor,
 	tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
 	consented_at, channel, late, status, created_at, received_at, recorded_by,
