@@ -36,7 +36,7 @@ func TestReadmeStartCommands(t *testing.T) {
 			cmds = append(cmds, l)
 		}
 	}
-	want := []string{"go run -tags sqlite_fts5 ./server demo", "go run -tags sqlite_fts5 ./server -config config.toml", "go test -tags sqlite_fts5 ./..."}
+	want := []string{"go run -tags sqlite_fts5 ./server demo", "go run -tags sqlite_fts5 ./server -config config.toml", "go test -tags sqlite_fts5 -timeout 30m ./..."}
 	if strings.Join(cmds, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("README's first commands are %q, want %q", cmds, want)
 	}
