@@ -35,9 +35,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -363,14 +361,8 @@ func (c *commentBenchClient) setForm(csrf string) {
 	c.prefix = f.Encode() + "&body="
 }
 
-// commentBenchFormKey is what the portal puts into each rendered form (newFormKey).
-func commentBenchFormKey() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// commentBenchFormKey is what the portal puts into each rendered form.
+func commentBenchFormKey() string { return newFormKey() }
 
 // post submits one new comment (a fresh body and form_key) and returns the 303's
 // Location, or an error that carries the status and body of any other answer.

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -573,5 +575,41 @@ func TestContactDataNeverPublic(t *testing.T) {
 				t.Errorf("%s shows %q", p, s)
 			}
 		}
+	}
+}
+
+// TestFormKeyIsTimeOrderedAndUnguessable: a form key is 22 characters (formKeyRE, a
+// stable contract), starts with the milliseconds it was made at (so the submission-key
+// index takes inserts at one spot) and ends with 80 random bits.
+func TestFormKeyIsTimeOrderedAndUnguessable(t *testing.T) {
+	before := time.Now().UnixMilli()
+	keys := map[string]bool{}
+	var tails []string
+	for i := 0; i < 1000; i++ {
+		k := newFormKey()
+		if !formKeyRE.MatchString(k) {
+			t.Fatalf("key %q does not match formKeyRE", k)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(k)
+		if err != nil || len(raw) != 16 {
+			t.Fatalf("key %q: %v (%d bytes)", k, err, len(raw))
+		}
+		var ms int64
+		for _, b := range raw[:6] {
+			ms = ms<<8 | int64(b)
+		}
+		if after := time.Now().UnixMilli(); ms < before || ms > after {
+			t.Fatalf("key %q carries %d ms, not within [%d, %d]", k, ms, before, after)
+		}
+		if keys[k] {
+			t.Fatalf("key %q drawn twice", k)
+		}
+		keys[k] = true
+		tails = append(tails, string(raw[6:]))
+	}
+	// 1,000 keys made within a few milliseconds: the random tails must all differ.
+	slices.Sort(tails)
+	if len(slices.Compact(tails)) != 1000 {
+		t.Fatal("random tails repeat")
 	}
 }

@@ -86,9 +86,10 @@ func scanComment(row interface{ Scan(...any) error }) (*Comment, error) {
 // calls share commits (group commit). When a comment with the same SubmissionKey
 // exists, that one is returned with created == false.
 func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, created bool, err error) {
-	// Fingerprinting is pure CPU: do it here, in the caller's goroutine, not in the
-	// single committer.
-	return s.enqueue(ctx, &commentReq{c: c, fp: dedupe.Of(c.Body), done: make(chan commentRes, 1)})
+	// Fingerprinting is pure CPU and the duplicate look-up a read: do both here, in the
+	// caller's goroutine, not in the single committer.
+	fp := dedupe.Of(c.Body)
+	return s.enqueue(ctx, &commentReq{c: c, fp: fp, hint: s.groupHint(ctx, c.ConsultationID, fp), done: make(chan commentRes, 1)})
 }
 
 // CreateCommentWithCaptcha is CreateComment for a comment answered with a captcha:
@@ -96,7 +97,12 @@ func (s *Store) CreateComment(ctx context.Context, c *Comment) (saved *Comment, 
 // comment is saved exactly when its captcha is used. A captcha used already gives
 // ErrCaptchaUsed (unless it was used by this same form, whose comment is returned).
 func (s *Store) CreateCommentWithCaptcha(ctx context.Context, c *Comment, captchaID string, now time.Time) (saved *Comment, created bool, err error) {
-	return s.enqueue(ctx, &commentReq{c: c, fp: dedupe.Of(c.Body), captcha: captchaID, now: now, done: make(chan commentRes, 1)})
+	req := &commentReq{captcha: captchaID, now: now, done: make(chan commentRes, 1)}
+	if c != nil {
+		req.c, req.fp = c, dedupe.Of(c.Body)
+		req.hint = s.groupHint(ctx, c.ConsultationID, req.fp)
+	}
+	return s.enqueue(ctx, req)
 }
 
 // enqueue hands a request to the group committer and waits for its commit.
@@ -117,6 +123,7 @@ func (s *Store) enqueue(ctx context.Context, req *commentReq) (saved *Comment, c
 type commentReq struct {
 	c       *Comment // nil: only use up the captcha (a wrong answer)
 	fp      dedupe.Fingerprint
+	hint    groupHint // what a read connection found of its duplicates before it was queued
 	captcha string    // captcha id to use up with the comment, if any
 	now     time.Time // the caller's clock, for captcha expiry
 	done    chan commentRes
@@ -209,7 +216,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			if r.c == nil {
 				continue
 			}
-			c, created, err := s.insertComment(ctx, tx, r.c, r.fp)
+			c, created, err := s.insertComment(ctx, tx, r.c, r.fp, r.hint)
 			if err != nil {
 				return err
 			}
@@ -244,7 +251,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	}
 }
 
-func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint) (*Comment, bool, error) {
+func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint, hint groupHint) (*Comment, bool, error) {
 	c := *in
 	if c.Channel == "" {
 		c.Channel = "web"
@@ -279,7 +286,7 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 		switch {
 		case err == nil:
 			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
-			gid, err := s.joinGroup(ctx, tx, c.ID, c.ConsultationID, fp)
+			gid, err := s.joinGroup(ctx, tx, c.ID, c.ConsultationID, fp, hint)
 			if err != nil {
 				return nil, false, err
 			}
@@ -315,10 +322,18 @@ func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
 
 // joinGroup puts a new comment in the duplicate group of an earlier identical or
 // near-identical comment of the same consultation, or starts a group of its own.
-func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
-	gid, err := s.findGroup(ctx, tx, id, consultationID, fp)
-	if err != nil {
-		return 0, err
+// hint is what the read connection found among the comments up to hint.upTo; the
+// writer looks only at those stored since (one short range probe per look-up).
+func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint, hint groupHint) (int64, error) {
+	gid := hint.exact
+	if gid == 0 {
+		var err error
+		if gid, err = s.stmts.group.find(ctx, tx, consultationID, fp, hint.upTo, id); err != nil {
+			return 0, err
+		}
+	}
+	if gid == 0 {
+		gid = hint.near
 	}
 	if gid == 0 {
 		gid = id
@@ -336,34 +351,101 @@ func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID in
 // are compared with it.
 const nearCandidates = 64
 
+// groupHint is the duplicate look-up of a comment about to be queued, done on a read
+// connection: the group of the first comment with the same normalised text (exact)
+// or else of a near-identical one (near), among the comments up to id upTo.
+// The zero hint (the read failed) leaves the whole look-up to the writer.
+type groupHint struct {
+	upTo, exact, near int64
+}
+
+func (s *Store) groupHint(ctx context.Context, consultationID int64, fp dedupe.Fingerprint) groupHint {
+	var h groupHint
+	if err := s.rstmts.maxID.QueryRowContext(ctx).Scan(&h.upTo); err != nil {
+		return groupHint{}
+	}
+	exact, err := s.rstmts.group.exact(ctx, nil, consultationID, fp, 0, 0)
+	if err != nil {
+		return groupHint{}
+	}
+	if exact != 0 {
+		h.exact = exact
+		return h
+	}
+	if h.near, err = s.rstmts.group.near(ctx, nil, consultationID, fp, 0, 0); err != nil {
+		return groupHint{}
+	}
+	return h
+}
+
 // findGroup returns the group of an earlier identical or near-identical comment of the
-// consultation (other than id), or 0: of the first with the same normalised text, else
-// of the most recent (of up to nearCandidates per band) whose signature is similar enough.
+// consultation (other than id), or 0 (the look-up of an import's transaction).
 func (s *Store) findGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error) {
+	return s.stmts.group.find(ctx, tx, consultationID, fp, 0, id)
+}
+
+// groupStmts are the duplicate look-ups, prepared on the writer or on the read pool.
+type groupStmts struct {
+	norm *sql.Stmt
+	band [dedupe.NumBands]*sql.Stmt
+}
+
+func (g *groupStmts) prepare(prep func(string) *sql.Stmt) {
+	g.norm = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id > ? AND id != ? LIMIT 1`)
+	for b := range g.band {
+		g.band[b] = prep(fmt.Sprintf(`SELECT group_id, minhash FROM comments
+			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id > ? AND id != ? ORDER BY id DESC LIMIT %d`, b, b, nearCandidates))
+	}
+}
+
+// find returns, among the comments of the consultation with ids above after (other
+// than exclude), the group of the first with the same normalised text, else of the
+// most recent (of up to nearCandidates per band) whose signature is similar enough,
+// else 0. tx nil runs the statements on their own pool.
+func (g *groupStmts) find(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, error) {
+	gid, err := g.exact(ctx, tx, consultationID, fp, after, exclude)
+	if gid != 0 || err != nil {
+		return gid, err
+	}
+	return g.near(ctx, tx, consultationID, fp, after, exclude)
+}
+
+func inTx(ctx context.Context, tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	if tx == nil {
+		return st
+	}
+	return tx.StmtContext(ctx, st)
+}
+
+func (g *groupStmts) exact(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, error) {
 	var gid int64
-	err := tx.StmtContext(ctx, s.stmts.normLookup).QueryRowContext(ctx, consultationID, fp.Hash, id).Scan(&gid)
+	err := inTx(ctx, tx, g.norm).QueryRowContext(ctx, consultationID, fp.Hash, after, exclude).Scan(&gid)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("store: duplicate look-up: %w", err)
 	}
-	if gid != 0 || !fp.Comparable() {
-		return gid, nil
+	return gid, nil
+}
+
+func (g *groupStmts) near(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, error) {
+	if !fp.Comparable() {
+		return 0, nil
 	}
 	for b := 0; b < dedupe.NumBands; b++ {
-		rows, err := tx.StmtContext(ctx, s.stmts.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], id)
+		rows, err := inTx(ctx, tx, g.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], after, exclude)
 		if err != nil {
 			return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
 		}
 		for rows.Next() {
-			var g int64
+			var gid int64
 			var blob []byte
-			if err := rows.Scan(&g, &blob); err != nil {
+			if err := rows.Scan(&gid, &blob); err != nil {
 				rows.Close()
 				return 0, err
 			}
 			other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
 			if dedupe.Similarity(fp, other) >= dedupe.Threshold {
 				rows.Close()
-				return g, nil
+				return gid, nil
 			}
 		}
 		if err := rows.Close(); err != nil {
@@ -446,8 +528,14 @@ func (s *Store) StatusCounts(ctx context.Context, consultationID int64) (map[str
 // commentStmts are the insert path's statements, prepared once on the writer
 // connection: preparing them per comment cost about as much as running them.
 type commentStmts struct {
-	insert, normLookup, newGroup, growGroup, setGroup *sql.Stmt
-	band                                              [dedupe.NumBands]*sql.Stmt
+	insert, newGroup, growGroup, setGroup *sql.Stmt
+	group                                 groupStmts
+}
+
+// readStmts are the look-ups a comment needs before it is queued, on the read pool.
+type readStmts struct {
+	maxID *sql.Stmt
+	group groupStmts
 }
 
 func (s *Store) prepareCommentStmts(ctx context.Context) error {
@@ -466,14 +554,20 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 		norm_hash, minhash, band0, band1, band2, band3, band4, draft_revision)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + commentRevision + `)
 		ON CONFLICT (submission_key) DO NOTHING RETURNING id, draft_revision`)
-	s.stmts.normLookup = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id != ? LIMIT 1`)
-	for b := range s.stmts.band {
-		s.stmts.band[b] = prep(fmt.Sprintf(`SELECT group_id, minhash FROM comments
-			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id != ? ORDER BY id DESC LIMIT %d`, b, b, nearCandidates))
-	}
+	s.stmts.group.prepare(prep)
 	s.stmts.newGroup = prep(`INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`)
 	s.stmts.growGroup = prep(`UPDATE dup_groups SET size = size + 1 WHERE id = ?`)
 	s.stmts.setGroup = prep(`UPDATE comments SET group_id = ? WHERE id = ?`)
+	rprep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = s.r.PrepareContext(ctx, q)
+		return st
+	}
+	s.rstmts.maxID = rprep(`SELECT COALESCE(MAX(id), 0) FROM comments`)
+	s.rstmts.group.prepare(rprep)
 	if err != nil {
 		return fmt.Errorf("store: prepare: %w", err)
 	}

@@ -15,7 +15,7 @@ func (s *Store) RecordComment(ctx context.Context, actor Actor, c *Comment, afte
 	fp := dedupe.Of(c.Body)
 	var saved *Comment
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		cm, created, err := s.insertComment(ctx, tx, c, fp)
+		cm, created, err := s.insertComment(ctx, tx, c, fp, groupHint{})
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ type Store struct {
 	committerDone chan struct{}
 	closeOnce     sync.Once
 	stmts         commentStmts
+	rstmts        readStmts
 	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
 	path          string                                              // the database file
 	lock          *processLock                                        // shared while open; exclusive during a bulk import
