@@ -191,6 +191,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			}
 		}
 		var ids []any
+		var next int64 // the next comment's id (insertComment)
 		for i, r := range batch {
 			results[i] = commentRes{}
 			if r.captcha != "" {
@@ -216,7 +217,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			if r.c == nil {
 				continue
 			}
-			c, created, err := s.insertComment(ctx, tx, r.c, r.fp, r.hint)
+			c, created, err := s.insertComment(ctx, tx, r.c, r.fp, r.hint, &next)
 			if err != nil {
 				return err
 			}
@@ -251,7 +252,9 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	}
 }
 
-func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint, hint groupHint) (*Comment, bool, error) {
+// insertComment stores a comment with the id *next (read from the table when 0) and
+// its duplicate group, so the row is written once, and counts it in the group.
+func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint, hint groupHint, next *int64) (*Comment, bool, error) {
 	c := *in
 	if c.Channel == "" {
 		c.Channel = "web"
@@ -273,21 +276,34 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 	if fp.Comparable() {
 		sig = fp.SigBytes()
 	}
+	if *next == 0 {
+		if err := tx.StmtContext(ctx, s.stmts.nextID).QueryRowContext(ctx).Scan(next); err != nil {
+			return nil, false, fmt.Errorf("store: next comment id: %w", err)
+		}
+	}
+	id := *next
+	gid, err := s.groupOf(ctx, tx, c.ConsultationID, fp, hint)
+	if err != nil {
+		return nil, false, err
+	}
+	if gid == 0 {
+		gid = id
+	}
 	for attempt := 0; ; attempt++ {
 		if c.Tracking == "" || attempt > 0 {
 			c.Tracking = NewTrackingNumber()
 		}
 		err := tx.StmtContext(ctx, s.stmts.insert).QueryRowContext(ctx,
-			c.ConsultationID, section, c.SectionAnchor, c.Tracking, key, c.Body, c.Name, c.Identity,
+			id, c.ConsultationID, section, c.SectionAnchor, c.Tracking, key, c.Body, c.Name, c.Identity,
 			c.Organization, c.Phone, c.Email, c.PublishName, c.ConsentedAt.Unix(), c.Channel, c.Late,
 			c.Status, c.CreatedAt.Unix(), unixOrZero(c.ReceivedAt), c.RecordedBy,
-			fp.Hash, sig, fp.Bands[0], fp.Bands[1], fp.Bands[2], fp.Bands[3], fp.Bands[4],
+			fp.Hash, sig, fp.Bands[0], fp.Bands[1], fp.Bands[2], fp.Bands[3], fp.Bands[4], gid,
 			section, c.DraftRevision, c.ConsultationID).Scan(&c.ID, &c.DraftRevision)
 		switch {
 		case err == nil:
+			*next++
 			c.CreatedAt = time.Unix(c.CreatedAt.Unix(), 0)
-			gid, err := s.joinGroup(ctx, tx, c.ID, c.ConsultationID, fp, hint)
-			if err != nil {
+			if err := s.countInGroup(ctx, tx, gid, id, c.ConsultationID); err != nil {
 				return nil, false, err
 			}
 			c.GroupID = gid
@@ -320,31 +336,19 @@ func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
 	return nil
 }
 
-// joinGroup puts a new comment in the duplicate group of an earlier identical or
-// near-identical comment of the same consultation, or starts a group of its own.
+// groupOf returns the duplicate group a new comment joins: of an earlier identical or
+// near-identical comment of the same consultation, or 0 for a group of its own.
 // hint is what the read connection found among the comments up to hint.upTo; the
 // writer looks only at those stored since (one short range probe per look-up).
-func (s *Store) joinGroup(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint, hint groupHint) (int64, error) {
-	gid := hint.exact
-	if gid == 0 {
-		var err error
-		if gid, err = s.stmts.group.find(ctx, tx, consultationID, fp, hint.upTo, id); err != nil {
-			return 0, err
-		}
+func (s *Store) groupOf(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, hint groupHint) (int64, error) {
+	if hint.exact != 0 {
+		return hint.exact, nil
 	}
-	if gid == 0 {
+	gid, err := s.stmts.group.find(ctx, tx, consultationID, fp, hint.upTo, 0)
+	if gid == 0 && err == nil {
 		gid = hint.near
 	}
-	if gid == 0 {
-		gid = id
-	}
-	if err := s.countInGroup(ctx, tx, gid, id, consultationID); err != nil {
-		return 0, err
-	}
-	if _, err := tx.StmtContext(ctx, s.stmts.setGroup).ExecContext(ctx, gid, id); err != nil {
-		return 0, fmt.Errorf("store: set group: %w", err)
-	}
-	return gid, nil
+	return gid, err
 }
 
 // nearCandidates is how many of the latest comments sharing a band with a new comment
@@ -528,8 +532,8 @@ func (s *Store) StatusCounts(ctx context.Context, consultationID int64) (map[str
 // commentStmts are the insert path's statements, prepared once on the writer
 // connection: preparing them per comment cost about as much as running them.
 type commentStmts struct {
-	insert, newGroup, growGroup, setGroup *sql.Stmt
-	group                                 groupStmts
+	insert, nextID, newGroup, growGroup *sql.Stmt
+	group                               groupStmts
 }
 
 // readStmts are the look-ups a comment needs before it is queued, on the read pool.
@@ -548,16 +552,16 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 		st, err = s.w.PrepareContext(ctx, q)
 		return st
 	}
-	s.stmts.insert = prep(`INSERT INTO comments (consultation_id, section_id, section_anchor,
+	s.stmts.insert = prep(`INSERT INTO comments (id, consultation_id, section_id, section_anchor,
 		tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
 		consented_at, channel, late, status, created_at, received_at, recorded_by,
-		norm_hash, minhash, band0, band1, band2, band3, band4, draft_revision)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + commentRevision + `)
+		norm_hash, minhash, band0, band1, band2, band3, band4, group_id, draft_revision)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,` + commentRevision + `)
 		ON CONFLICT (submission_key) DO NOTHING RETURNING id, draft_revision`)
 	s.stmts.group.prepare(prep)
 	s.stmts.newGroup = prep(`INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`)
 	s.stmts.growGroup = prep(`UPDATE dup_groups SET size = size + 1 WHERE id = ?`)
-	s.stmts.setGroup = prep(`UPDATE comments SET group_id = ? WHERE id = ?`)
+	s.stmts.nextID = prep(`SELECT COALESCE(MAX(id), 0) + 1 FROM comments`)
 	rprep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil

@@ -15,7 +15,8 @@ func (s *Store) RecordComment(ctx context.Context, actor Actor, c *Comment, afte
 	fp := dedupe.Of(c.Body)
 	var saved *Comment
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		cm, created, err := s.insertComment(ctx, tx, c, fp, groupHint{})
+		var next int64
+		cm, created, err := s.insertComment(ctx, tx, c, fp, groupHint{}, &next)
 		if err != nil {
 			return err
 		}
