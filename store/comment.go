@@ -338,17 +338,71 @@ func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
 
 // groupOf returns the duplicate group a new comment joins: of an earlier identical or
 // near-identical comment of the same consultation, or 0 for a group of its own.
-// hint is what the read connection found among the comments up to hint.upTo; the
-// writer looks only at those stored since (one short range probe per look-up).
+// hint is what the read connection found among the comments up to hint.upTo, so the
+// writer reads only the few stored since, in one query (sinceSnapshot).
 func (s *Store) groupOf(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, hint groupHint) (int64, error) {
 	if hint.exact != 0 {
 		return hint.exact, nil
 	}
-	gid, err := s.stmts.group.find(ctx, tx, consultationID, fp, hint.upTo, 0)
+	if !hint.ok {
+		return s.stmts.group.find(ctx, tx, consultationID, fp, 0, 0)
+	}
+	gid, complete, err := s.sinceSnapshot(ctx, tx, consultationID, fp, hint.upTo)
+	if err == nil && !complete { // far more were stored since: the indexed look-ups
+		gid, err = s.stmts.group.find(ctx, tx, consultationID, fp, hint.upTo, 0)
+	}
 	if gid == 0 && err == nil {
 		gid = hint.near
 	}
 	return gid, err
+}
+
+// sinceLimit bounds how many comments stored since a hint's snapshot the writer reads
+// one by one; past it (a hint far behind) it uses the indexed look-ups.
+const sinceLimit = 512
+
+// sinceSnapshot is find over the comments stored after id upTo, read in one range scan
+// of the table: the group of the first with the same normalised text, else of the
+// latest that shares a band and is similar enough. complete is false when there were
+// more than sinceLimit.
+func (s *Store) sinceSnapshot(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, upTo int64) (gid int64, complete bool, err error) {
+	rows, err := tx.StmtContext(ctx, s.stmts.since).QueryContext(ctx, upTo, consultationID, sinceLimit+1)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: duplicate look-up: %w", err)
+	}
+	defer rows.Close()
+	var near int64
+	n := 0
+	for rows.Next() {
+		n++
+		var g int64
+		var hash string
+		var blob []byte
+		var bands [dedupe.NumBands]int64
+		if err := rows.Scan(&g, &hash, &blob, &bands[0], &bands[1], &bands[2], &bands[3], &bands[4]); err != nil {
+			return 0, false, err
+		}
+		if hash == fp.Hash {
+			return g, true, nil
+		}
+		if fp.Comparable() && sharesBand(fp.Bands, bands) &&
+			dedupe.Similarity(fp, dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}) >= dedupe.Threshold {
+			near = g
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, false, err
+	}
+	return near, n <= sinceLimit, nil
+}
+
+func sharesBand(a, b [dedupe.NumBands]int64) bool {
+	for i := range a {
+		if a[i] != 0 && a[i] == b[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // nearCandidates is how many of the latest comments sharing a band with a new comment
@@ -360,11 +414,12 @@ const nearCandidates = 64
 // or else of a near-identical one (near), among the comments up to id upTo.
 // The zero hint (the read failed) leaves the whole look-up to the writer.
 type groupHint struct {
+	ok                bool
 	upTo, exact, near int64
 }
 
 func (s *Store) groupHint(ctx context.Context, consultationID int64, fp dedupe.Fingerprint) groupHint {
-	var h groupHint
+	h := groupHint{ok: true}
 	if err := s.rstmts.maxID.QueryRowContext(ctx).Scan(&h.upTo); err != nil {
 		return groupHint{}
 	}
@@ -532,8 +587,8 @@ func (s *Store) StatusCounts(ctx context.Context, consultationID int64) (map[str
 // commentStmts are the insert path's statements, prepared once on the writer
 // connection: preparing them per comment cost about as much as running them.
 type commentStmts struct {
-	insert, nextID, newGroup, growGroup *sql.Stmt
-	group                               groupStmts
+	insert, nextID, since, newGroup, growGroup *sql.Stmt
+	group                                      groupStmts
 }
 
 // readStmts are the look-ups a comment needs before it is queued, on the read pool.
@@ -562,6 +617,8 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 	s.stmts.newGroup = prep(`INSERT INTO dup_groups (id, consultation_id, size) VALUES (?, ?, 1)`)
 	s.stmts.growGroup = prep(`UPDATE dup_groups SET size = size + 1 WHERE id = ?`)
 	s.stmts.nextID = prep(`SELECT COALESCE(MAX(id), 0) + 1 FROM comments`)
+	s.stmts.since = prep(`SELECT group_id, norm_hash, minhash, band0, band1, band2, band3, band4 FROM comments
+		WHERE id > ? AND consultation_id = ? ORDER BY id LIMIT ?`)
 	rprep := func(q string) *sql.Stmt {
 		if err != nil {
 			return nil

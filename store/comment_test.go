@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func TestGroupingLooksPastTheReadSnapshot(t *testing.T) {
 	if first.GroupID != first.ID || other.GroupID != other.ID {
 		t.Fatalf("new texts should start their own groups: %d/%d %d/%d", first.GroupID, first.ID, other.GroupID, other.ID)
 	}
-	before := groupHint{upTo: first.ID - 1}
+	before := groupHint{ok: true, upTo: first.ID - 1}
 	if got := queued(body, before); got.GroupID != first.ID {
 		t.Errorf("identical text stored after the snapshot: group %d, want %d", got.GroupID, first.ID)
 	}
@@ -62,8 +63,28 @@ func TestGroupingLooksPastTheReadSnapshot(t *testing.T) {
 		}
 	}
 	// A hint that found an older twin wins over a newer near twin.
-	if got := queued(near, groupHint{upTo: first.ID, exact: other.ID}); got.GroupID != other.ID {
+	if got := queued(near, groupHint{ok: true, upTo: first.ID, exact: other.ID}); got.GroupID != other.ID {
 		t.Errorf("the hint's exact group was not used: %d, want %d", got.GroupID, other.ID)
+	}
+	// A hint far behind (more than sinceLimit stored since, then the twin): the
+	// writer's scan stops at sinceLimit and the indexed look-ups find the twin.
+	const late = "关于第二十条人才引进政策,建议对高层次人才的住房补贴标准予以细化,并明确申请条件、审核时限和发放方式。"
+	stale := groupHint{ok: true, upTo: first.ID}
+	for i := 0; i <= sinceLimit; i++ {
+		if _, _, err := s.CreateComment(ctx, comment(fmt.Sprintf("第%d条其他意见", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	twin, _, err := s.CreateComment(ctx, comment(late))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := queued(late, stale); got.GroupID != twin.ID {
+		t.Errorf("identical text, hint %d behind: group %d, want %d", sinceLimit+1, got.GroupID, twin.ID)
+	}
+	// No hint (its read failed): the writer looks at everything.
+	if got := queued(body, groupHint{}); got.GroupID != first.ID {
+		t.Errorf("without a hint: group %d, want %d", got.GroupID, first.ID)
 	}
 	var size, members int
 	if err := s.r.QueryRow(`SELECT size FROM dup_groups WHERE id = ?`, first.ID).Scan(&size); err != nil {
@@ -72,7 +93,7 @@ func TestGroupingLooksPastTheReadSnapshot(t *testing.T) {
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM comments WHERE group_id = ?`, first.ID).Scan(&members); err != nil {
 		t.Fatal(err)
 	}
-	if size != 5 || members != 5 {
-		t.Errorf("group of %d: size %d, members %d, want 5", first.ID, size, members)
+	if size != 6 || members != 6 {
+		t.Errorf("group of %d: size %d, members %d, want 6", first.ID, size, members)
 	}
 }
