@@ -177,6 +177,7 @@ func (s *Store) runCommitter() {
 func (s *Store) commitBatch(batch []*commentReq) {
 	ctx := context.Background()
 	results := make([]commentRes, len(batch))
+	var mem batchMemory
 	t0 := time.Now()
 	var latest time.Time
 	for _, r := range batch {
@@ -191,7 +192,12 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			}
 		}
 		var ids []any
-		var next int64 // the next comment's id (insertComment)
+		var next int64 // the next comment's id
+		if err := tx.StmtContext(ctx, s.stmts.nextID).QueryRowContext(ctx).Scan(&next); err != nil {
+			return fmt.Errorf("store: next comment id: %w", err)
+		}
+		s.recent.sync(next)
+		mem = batchMemory{ring: &s.recent}
 		for i, r := range batch {
 			results[i] = commentRes{}
 			if r.captcha != "" {
@@ -217,7 +223,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 			if r.c == nil {
 				continue
 			}
-			c, created, err := s.insertComment(ctx, tx, r.c, r.fp, r.hint, &next)
+			c, created, err := s.insertComment(ctx, tx, r.c, r.fp, r.hint, &next, &mem)
 			if err != nil {
 				return err
 			}
@@ -233,6 +239,7 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	})
 	if err == nil {
 		s.observeCommit(len(batch), time.Since(t0))
+		s.recent.add(mem.batch)
 	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
@@ -253,8 +260,9 @@ func (s *Store) commitBatch(batch []*commentReq) {
 }
 
 // insertComment stores a comment with the id *next (read from the table when 0) and
-// its duplicate group, so the row is written once, and counts it in the group.
-func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint, hint groupHint, next *int64) (*Comment, bool, error) {
+// its duplicate group, so the row is written once, and counts it in the group. mem,
+// the group committer's, is nil for a comment stored by a transaction of its own.
+func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp dedupe.Fingerprint, hint groupHint, next *int64, mem *batchMemory) (*Comment, bool, error) {
 	c := *in
 	if c.Channel == "" {
 		c.Channel = "web"
@@ -282,7 +290,7 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 		}
 	}
 	id := *next
-	gid, err := s.groupOf(ctx, tx, c.ConsultationID, fp, hint)
+	gid, err := s.groupOf(ctx, tx, c.ConsultationID, fp, hint, mem)
 	if err != nil {
 		return nil, false, err
 	}
@@ -307,6 +315,9 @@ func (s *Store) insertComment(ctx context.Context, tx *sql.Tx, in *Comment, fp d
 				return nil, false, err
 			}
 			c.GroupID = gid
+			if mem != nil {
+				mem.batch = append(mem.batch, recentComment{id: id, consultationID: c.ConsultationID, group: gid, fp: fp})
+			}
 			return &c, true, nil
 		case errors.Is(err, sql.ErrNoRows): // the same form was submitted before
 			old, err := scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, c.SubmissionKey))
@@ -339,13 +350,20 @@ func indexComments(ctx context.Context, tx *sql.Tx, ids []any) error {
 // groupOf returns the duplicate group a new comment joins: of an earlier identical or
 // near-identical comment of the same consultation, or 0 for a group of its own.
 // hint is what the read connection found among the comments up to hint.upTo, so the
-// writer reads only the few stored since, in one query (sinceSnapshot).
-func (s *Store) groupOf(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, hint groupHint) (int64, error) {
+// writer looks only at the few stored since: in the committer's memory of the latest
+// comments (store/recent.go) when it covers them, else in one query (sinceSnapshot).
+func (s *Store) groupOf(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, hint groupHint, mem *batchMemory) (int64, error) {
 	if hint.exact != 0 {
 		return hint.exact, nil
 	}
 	if !hint.ok {
 		return s.stmts.group.find(ctx, tx, consultationID, fp, 0, 0)
+	}
+	if mem != nil && mem.ring.covers(hint.upTo) {
+		if gid := inMemory(mem.ring, mem.batch, consultationID, fp, hint.upTo); gid != 0 {
+			return gid, nil
+		}
+		return hint.near, nil
 	}
 	gid, complete, err := s.sinceSnapshot(ctx, tx, consultationID, fp, hint.upTo)
 	if err == nil && !complete { // far more were stored since: the indexed look-ups
@@ -371,43 +389,37 @@ func (s *Store) sinceSnapshot(ctx context.Context, tx *sql.Tx, consultationID in
 		return 0, false, fmt.Errorf("store: duplicate look-up: %w", err)
 	}
 	defer rows.Close()
-	var near int64
+	g := groupScan{fp: fp}
 	n := 0
 	for rows.Next() {
 		n++
-		var g int64
+		var group int64
 		var hash string
 		var blob []byte
 		var bands [dedupe.NumBands]int64
-		if err := rows.Scan(&g, &hash, &blob, &bands[0], &bands[1], &bands[2], &bands[3], &bands[4]); err != nil {
+		if err := rows.Scan(&group, &hash, &blob, &bands[0], &bands[1], &bands[2], &bands[3], &bands[4]); err != nil {
 			return 0, false, err
 		}
-		if hash == fp.Hash {
-			return g, true, nil
-		}
-		if fp.Comparable() && sharesBand(fp.Bands, bands) &&
-			dedupe.Similarity(fp, dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}) >= dedupe.Threshold {
-			near = g
+		if g.see(group, hash, bands, func() dedupe.Fingerprint { return dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)} }) {
+			return g.near, true, nil
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return 0, false, err
 	}
-	return near, n <= sinceLimit, nil
-}
-
-func sharesBand(a, b [dedupe.NumBands]int64) bool {
-	for i := range a {
-		if a[i] != 0 && a[i] == b[i] {
-			return true
-		}
-	}
-	return false
+	return g.near, n <= sinceLimit, nil
 }
 
 // nearCandidates is how many of the latest comments sharing a band with a new comment
 // are compared with it.
 const nearCandidates = 64
+
+// batchMemory is what a group commit's duplicate look-ups know without a query: the
+// ring of the latest committed comments and those stored earlier in the same batch.
+type batchMemory struct {
+	ring  *recentComments
+	batch []recentComment
+}
 
 // groupHint is the duplicate look-up of a comment about to be queued, done on a read
 // connection: the group of the first comment with the same normalised text (exact)

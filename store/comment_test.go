@@ -66,6 +66,14 @@ func TestGroupingLooksPastTheReadSnapshot(t *testing.T) {
 	if got := queued(near, groupHint{ok: true, upTo: first.ID, exact: other.ID}); got.GroupID != other.ID {
 		t.Errorf("the hint's exact group was not used: %d, want %d", got.GroupID, other.ID)
 	}
+	// A comment stored outside the group committer (an officer's record) leaves a gap
+	// in the committer's memory: the writer reads what was stored since from the table.
+	if _, err := s.RecordComment(ctx, Actor{Username: "officer"}, comment("来信:建议公开园区各项收费标准。"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := queued(near, before); got.GroupID != first.ID {
+		t.Errorf("near-identical text after a gap in the committer's memory: group %d, want %d", got.GroupID, first.ID)
+	}
 	// A hint far behind (more than sinceLimit stored since, then the twin): the
 	// writer's scan stops at sinceLimit and the indexed look-ups find the twin.
 	const late = "关于第二十条人才引进政策,建议对高层次人才的住房补贴标准予以细化,并明确申请条件、审核时限和发放方式。"
@@ -93,7 +101,38 @@ func TestGroupingLooksPastTheReadSnapshot(t *testing.T) {
 	if err := s.r.QueryRow(`SELECT COUNT(*) FROM comments WHERE group_id = ?`, first.ID).Scan(&members); err != nil {
 		t.Fatal(err)
 	}
-	if size != 6 || members != 6 {
-		t.Errorf("group of %d: size %d, members %d, want 6", first.ID, size, members)
+	if size != 7 || members != 7 {
+		t.Errorf("group of %d: size %d, members %d, want 7", first.ID, size, members)
+	}
+}
+
+// TestRecentCommentsRing: the committer's memory holds the latest comments without a
+// gap, drops the oldest past recentMax, and starts again when something else stored
+// comments in between.
+func TestRecentCommentsRing(t *testing.T) {
+	var r recentComments
+	r.sync(1) // empty table
+	batch := func(from, n int64) []recentComment {
+		var out []recentComment
+		for id := from; id < from+n; id++ {
+			out = append(out, recentComment{id: id, consultationID: 1, group: id})
+		}
+		return out
+	}
+	r.add(batch(1, 10))
+	if !r.covers(0) || r.hi != 10 || len(r.entries) != 10 {
+		t.Fatalf("after 10: lo %d hi %d, %d entries", r.lo, r.hi, len(r.entries))
+	}
+	r.add(batch(11, recentMax))
+	if r.hi != 10+recentMax || len(r.entries) != recentMax || r.covers(9) || !r.covers(10) {
+		t.Fatalf("after %d: lo %d hi %d, %d entries", 10+recentMax, r.lo, r.hi, len(r.entries))
+	}
+	r.sync(r.hi + 1) // the next batch follows on: kept
+	if len(r.entries) != recentMax {
+		t.Fatal("ring dropped although no comment was missed")
+	}
+	r.sync(r.hi + 3) // two comments stored elsewhere
+	if len(r.entries) != 0 || r.covers(r.lo-1) || !r.covers(r.lo) {
+		t.Fatalf("after a gap: lo %d hi %d, %d entries", r.lo, r.hi, len(r.entries))
 	}
 }

@@ -16,7 +16,7 @@ func (s *Store) RecordComment(ctx context.Context, actor Actor, c *Comment, afte
 	var saved *Comment
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var next int64
-		cm, created, err := s.insertComment(ctx, tx, c, fp, groupHint{}, &next)
+		cm, created, err := s.insertComment(ctx, tx, c, fp, groupHint{}, &next, nil)
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ type Store struct {
 	closeOnce     sync.Once
 	stmts         commentStmts
 	rstmts        readStmts
+	recent        recentComments                                      // the committer's memory of the latest comments (store/recent.go)
 	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
 	path          string                                              // the database file
 	lock          *processLock                                        // shared while open; exclusive during a bulk import
