@@ -143,15 +143,27 @@ func (s *Store) runCommitter() {
 	defer close(s.committerDone)
 	for {
 		var first *commentReq
+		var lag <-chan time.Time // comments wait for the full-text index (store/fts.go)
+		if s.fts.pending > 0 && !s.fts.hold {
+			lag = time.After(ftsMaxLag - time.Since(s.fts.since))
+		}
 		select {
 		case first = <-s.commentQ:
+		case h := <-s.ftsHold:
+			s.fts.hold = h.on
+			close(h.done)
+			continue
+		case <-lag:
+			_ = s.flushFTS(context.Background()) // a failure leaves them queued: the next batch or Open
+			continue
 		case <-s.quit:
-			// Write what is already queued, then stop.
+			// Write what is already queued, index the rest, then stop.
 			for {
 				select {
 				case r := <-s.commentQ:
 					s.commitBatch([]*commentReq{r})
 				default:
+					_ = s.flushFTS(context.Background())
 					return
 				}
 			}
@@ -178,6 +190,8 @@ func (s *Store) commitBatch(batch []*commentReq) {
 	ctx := context.Background()
 	results := make([]commentRes, len(batch))
 	var mem batchMemory
+	var plan ftsPlan
+	newIDs := 0
 	t0 := time.Now()
 	var latest time.Time
 	for _, r := range batch {
@@ -232,14 +246,17 @@ func (s *Store) commitBatch(batch []*commentReq) {
 				ids = append(ids, c.ID)
 			}
 		}
-		if err := indexComments(ctx, tx, ids); err != nil {
+		plan = s.fts.planFTS(len(ids), len(s.commentQ) > 0, time.Now())
+		if err := indexBatch(ctx, tx, plan, s.fts.pending, ids); err != nil { // store/fts.go
 			return err
 		}
+		newIDs = len(ids)
 		return applyRouteRules(ctx, tx, ids) // standing routing rules (store/routing.go)
 	})
 	if err == nil {
 		s.observeCommit(len(batch), time.Since(t0))
 		s.recent.add(mem.batch)
+		s.fts.applied(plan, newIDs, time.Now())
 	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {

@@ -42,7 +42,9 @@ type Store struct {
 	closeOnce     sync.Once
 	stmts         commentStmts
 	rstmts        readStmts
-	recent        recentComments                                      // the committer's memory of the latest comments (store/recent.go)
+	recent        recentComments // the committer's memory of the latest comments (store/recent.go)
+	ftsHold       chan ftsHoldReq
+	fts           ftsState                                            // web comments waiting for the full-text index (store/fts.go)
 	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
 	path          string                                              // the database file
 	lock          *processLock                                        // shared while open; exclusive during a bulk import
@@ -92,7 +94,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	s := &Store{path: abs, lock: lock, w: w, commentQ: make(chan *commentReq, 4*maxBatch), quit: make(chan struct{}), committerDone: make(chan struct{})}
+	s := &Store{path: abs, lock: lock, w: w, commentQ: make(chan *commentReq, 4*maxBatch), ftsHold: make(chan ftsHoldReq), quit: make(chan struct{}), committerDone: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -127,6 +129,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.prepareCommentStmts(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	// Comments a crash left waiting for the full-text index.
+	if err := s.flushFTS(ctx); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err
