@@ -122,12 +122,14 @@ func (s *Store) flushFTS(ctx context.Context) error {
 		if n > 0 {
 			s.fts.flushes++
 		}
+	} else {
+		s.fts.since = time.Now() // (a full disk) try again in ftsMaxLag, not at once
 	}
 	return err
 }
 
-// IndexLag reports how many stored comments are not yet in the full-text index.
-func (s *Store) IndexLag(ctx context.Context) (int, error) {
+// indexLag reports how many stored comments are not yet in the full-text index.
+func (s *Store) indexLag(ctx context.Context) (int, error) {
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM fts_queue`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: index lag: %w", err)

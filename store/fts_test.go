@@ -51,7 +51,7 @@ func TestIndexCatchesUpAfterABurst(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if lag, err := s.IndexLag(ctx); err != nil || lag != 0 {
+	if lag, err := s.indexLag(ctx); err != nil || lag != 0 {
 		t.Fatalf("%d comments still wait for the index (%v)", lag, err)
 	}
 	for w := 0; w < clients; w++ {
@@ -86,7 +86,7 @@ func TestQueuedCommentsAreIndexedByTheTimerAndAfterACrash(t *testing.T) {
 	if n := searchCount(t, s, "排队等候"); n != 0 {
 		t.Fatalf("a queued comment is already indexed (%d): the test holds nothing", n)
 	}
-	if lag, _ := s.IndexLag(ctx); lag != 1 {
+	if lag, _ := s.indexLag(ctx); lag != 1 {
 		t.Fatalf("index lag %d, want 1", lag)
 	}
 	// An edit while it waits (the trigger must leave the index to the queue).
@@ -102,7 +102,7 @@ func TestQueuedCommentsAreIndexedByTheTimerAndAfterACrash(t *testing.T) {
 
 	hold(t, s, false)
 	deadline := time.Now().Add(ftsMaxLag + 5*time.Second)
-	for lag, err := s.IndexLag(ctx); lag != 0; lag, err = s.IndexLag(ctx) {
+	for lag, err := s.indexLag(ctx); lag != 0; lag, err = s.indexLag(ctx) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestQueuedCommentsAreIndexedByTheTimerAndAfterACrash(t *testing.T) {
 	if n := searchCount(t, c, "排队期间改过"); n != 1 {
 		t.Errorf("after a crash the queued comment is found %d times, want 1", n)
 	}
-	if lag, _ := c.IndexLag(ctx); lag != 0 {
+	if lag, _ := c.indexLag(ctx); lag != 0 {
 		t.Errorf("after a crash %d comments still wait", lag)
 	}
 	// Deleting comments (nothing in the portal does; the trigger must still hold): one
@@ -146,7 +146,7 @@ func TestQueuedCommentsAreIndexedByTheTimerAndAfterACrash(t *testing.T) {
 	if _, err := c.w.ExecContext(ctx, `DELETE FROM comments WHERE id IN (?, ?)`, waiting.ID, gone.ID); err != nil {
 		t.Fatal(err)
 	}
-	if lag, _ := c.IndexLag(ctx); lag != 0 {
+	if lag, _ := c.indexLag(ctx); lag != 0 {
 		t.Errorf("a deleted comment still waits for the index (%d)", lag)
 	}
 	c.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(doc), 0) FROM comments_fts_vocab WHERE term = '改过的'`).Scan(&docs)
