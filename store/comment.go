@@ -628,14 +628,17 @@ type readStmts struct {
 
 func (s *Store) prepareCommentStmts(ctx context.Context) error {
 	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
+	on := func(db *sql.DB) func(string) *sql.Stmt {
+		return func(q string) *sql.Stmt {
+			if err != nil {
+				return nil
+			}
+			var st *sql.Stmt
+			st, err = db.PrepareContext(ctx, q)
+			return st
 		}
-		var st *sql.Stmt
-		st, err = s.w.PrepareContext(ctx, q)
-		return st
 	}
+	prep, rprep := on(s.w), on(s.r)
 	s.stmts.insert = prep(`INSERT INTO comments (id, consultation_id, section_id, section_anchor,
 		tracking, submission_key, body, name, identity, organization, phone, email, publish_name,
 		consented_at, channel, late, status, created_at, received_at, recorded_by,
@@ -648,14 +651,6 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 	s.stmts.nextID = prep(`SELECT COALESCE(MAX(id), 0) + 1 FROM comments`)
 	s.stmts.since = prep(`SELECT group_id, norm_hash, minhash, band0, band1, band2, band3, band4 FROM comments
 		WHERE id > ? AND consultation_id = ? ORDER BY id LIMIT ?`)
-	rprep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = s.r.PrepareContext(ctx, q)
-		return st
-	}
 	s.rstmts.maxID = rprep(`SELECT COALESCE(MAX(id), 0) FROM comments`)
 	s.rstmts.group.prepare(rprep)
 	if err != nil {
