@@ -12,7 +12,7 @@ import (
 //
 // FTS5 writes the terms pending in a transaction as a new segment when it commits, and
 // merges segments as they pile up. One segment per group commit (a dozen or two
-// comments under load) made the index's writes and merges about a third of the single
+// comments under load) made the index's writes and merges about a quarter of the single
 // writer's time per comment, more on a large index. So while comments keep arriving
 // the group committer puts their ids in fts_queue, in the transaction that stores them,
 // and indexes the queue with the batch that brings it to ftsBatch comments or that
