@@ -42,8 +42,8 @@ type Store struct {
 	closeOnce     sync.Once
 	stmts         commentStmts
 	rstmts        readStmts
-	recent        recentComments // the committer's memory of the latest comments (store/recent.go)
-	ftsHold       chan ftsHoldReq
+	recent        recentComments                                      // the committer's memory of the latest comments (store/recent.go)
+	ftsHold       chan ftsHoldReq                                     // tests only: store/fts.go ftsHoldReq
 	fts           ftsState                                            // web comments waiting for the full-text index (store/fts.go)
 	health        writeHealth                                         // whether writes fail for the disk or the database (health.go)
 	path          string                                              // the database file
