@@ -257,7 +257,7 @@ func (a *app) importFile(ctx context.Context, d *draftData, path string, dry boo
 			defer bulk.Finish(ctx) // on a failure; after the Finish below it does nothing
 		}
 	}
-	im := &importer{a: a, d: d, col: col, seen: map[uint64]uint32{}, now: time.Now()}
+	im := &importer{a: a, d: d, col: col, seen: map[uint64]uint32{}, now: time.Now(), noneStored: bulk != nil && bulk.Empty()}
 
 	type batch struct {
 		rows []*store.Comment
@@ -464,6 +464,9 @@ type importer struct {
 	col  map[string]int
 	seen map[uint64]uint32 // row content (first 64 bits of its hash) -> copies seen so far in this file
 	now  time.Time
+	// noneStored: a bulk import into an empty table, so no row can be a comment stored
+	// before (and there is no tracking-number index to look one up until it ends).
+	noneStored bool
 }
 
 func (im *importer) cell(rec []string, key string) string {
@@ -493,7 +496,7 @@ func (im *importer) comment(rec []string) (*store.Comment, string) {
 	}
 	// This portal's own comment (a workbook from the export), known by its number?
 	tracking, hasTracking := store.NormalizeTracking(im.cell(rec, "tracking"))
-	if hasTracking {
+	if hasTracking && !im.noneStored {
 		old, err := im.a.store.CommentByTracking(context.Background(), tracking)
 		switch {
 		case err == nil && old.ConsultationID == im.d.C.ID && old.Body == normalizeText(im.cell(rec, "body")):

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -235,14 +236,35 @@ func TestImportOwnWorkbook(t *testing.T) {
 		t.Fatalf("own workbook added %d comments", n-before)
 	}
 
-	fresh := newTestEnv(t, "")
-	out, _, err = fresh.runImport("-consultation", seedSlug, path)
-	if err != nil || !strings.Contains(out, "imported 8 of 8 rows") {
-		t.Fatalf("into a fresh portal: %v\n%s", err, out)
+	var numbers []string
+	for _, r := range importedComments(t, e) {
+		numbers = append(numbers, r.Tracking)
 	}
-	for _, r := range importedComments(t, fresh) {
-		if strings.Contains(r.Phone+r.Email, "*") {
-			t.Errorf("masked contact imported: %q %q", r.Phone, r.Email)
+	sort.Strings(numbers)
+
+	// Into a fresh portal every comment is added with its tracking number, in small
+	// transactions and in a bulk import (which has no tracking-number index to look
+	// the numbers up in until it ends).
+	defer func(n int) { bulkMinRows = n }(bulkMinRows)
+	for _, bulk := range []bool{false, true} {
+		if bulk {
+			bulkMinRows = 1
+		}
+		fresh := newTestEnv(t, "")
+		out, errOut, err := fresh.runImport("-consultation", seedSlug, path)
+		if err != nil || !strings.Contains(out, "imported 8 of 8 rows") || strings.Contains(errOut, "bulk import of") != bulk {
+			t.Fatalf("into a fresh portal (bulk %v): %v\n%s\n%s", bulk, err, out, errOut)
+		}
+		var got []string
+		for _, r := range importedComments(t, fresh) {
+			if strings.Contains(r.Phone+r.Email, "*") {
+				t.Errorf("masked contact imported: %q %q", r.Phone, r.Email)
+			}
+			got = append(got, r.Tracking)
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, numbers) {
+			t.Fatalf("tracking numbers after an import into a fresh portal (bulk %v):\n%v\nexported:\n%v", bulk, got, numbers)
 		}
 	}
 }

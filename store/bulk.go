@@ -27,8 +27,9 @@ var ErrNotAlone = errors.New("store: the database is open in another process")
 // five MinHash bands); received dates of letters are random too, and so are the group
 // index's entries of copies that join old groups. Once those outgrow the page cache
 // every transaction rewrites thousands of their pages, and an import of a million rows
-// is mostly page writes. So a bulk import drops those indexes that are not UNIQUE
-// constraints (bulkDropped, recorded in bulk_import_indexes first), stores the rows as
+// is mostly page writes. So a bulk import drops those indexes (bulkDropped; into an
+// empty table the two unique ones too, bulkDroppedWhenEmpty; each recorded in
+// bulk_import_indexes first), stores the rows as
 // ImportComments does in transactions of bulkCommitRows, finds duplicate groups in
 // memory (dupIndex: the normalised hash, bands and a sketch of the signature of every
 // comment of the consultation, about 110 bytes a comment) and builds the indexes again,
@@ -43,7 +44,8 @@ type BulkImport struct {
 	dup               *dupIndex
 	tx                *sql.Tx // open until it holds commitRows comments
 	inTx, commitRows  int
-	cacheSize         int // the writer's, restored by Finish
+	cacheSize         int  // the writer's, restored by Finish
+	empty             bool // the comments table was empty when it began
 	broken, done      bool
 }
 
@@ -58,6 +60,15 @@ const bulkCommitRows = 20_000
 // cache, and are kept up to date as usual.
 var bulkDropped = []any{"comments_norm", "comments_band0", "comments_band1", "comments_band2", "comments_band3",
 	"comments_band4", "comments_consultation_created", "comments_group"}
+
+// bulkDroppedWhenEmpty are the unique indexes that a bulk import into an empty
+// comments table drops too (its largest random-keyed ones: a page of each per comment,
+// rewritten at every commit). No stored comment can share a tracking number or a
+// submission key with the file's then, and the file's submission keys are distinct
+// by construction (a hash of the row and its occurrence); a tracking number drawn
+// twice, or given twice by the file, is drawn again when the index is built
+// (repairUnique).
+var bulkDroppedWhenEmpty = []any{"comments_tracking", "comments_submission_key"}
 
 // BeginBulkImport starts a bulk import of about expect comments into a consultation.
 // It returns ErrNotAlone when another process has the database open. Finish must be
@@ -82,10 +93,14 @@ func (s *Store) BeginBulkImport(ctx context.Context, consultationID int64, expec
 	if b.dup, err = loadDupIndex(ctx, s.w, consultationID, expect); err != nil {
 		return nil, err
 	}
+	dropped := bulkDropped
+	if b.empty = b.next == 1; b.empty {
+		dropped = append(dropped[:len(dropped):len(dropped)], bulkDroppedWhenEmpty...)
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO bulk_import_indexes (name, sql)
 			SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'comments' AND sql IS NOT NULL
-			AND name IN (?`+strings.Repeat(",?", len(bulkDropped)-1)+`)`, bulkDropped...); err != nil {
+			AND name IN (?`+strings.Repeat(",?", len(dropped)-1)+`)`, dropped...); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT name FROM bulk_import_indexes ORDER BY name`)
@@ -167,9 +182,15 @@ func (b *BulkImport) Add(ctx context.Context, batch *ImportBatch) (added int, er
 	find := func(ctx context.Context, _ *sql.Tx, _, _ int64, fp dedupe.Fingerprint) (int64, error) {
 		return b.dup.findGroup(ctx, sigOf, fp)
 	}
+	// Into an empty table no row can have been imported before (and the submission-key
+	// index is gone).
+	var byKey *sql.Stmt
+	if !b.empty {
+		byKey = tx.StmtContext(ctx, b.byKey)
+	}
 	// The index learns each comment as it is written, so the batch's later comments
 	// find it; if the batch fails, so does every later Add.
-	if added, err = b.s.importRows(ctx, tx, tx.StmtContext(ctx, b.ins), tx.StmtContext(ctx, b.byKey), batch.cs, batch.fps, &b.next, find, b.dup.add); err != nil {
+	if added, err = b.s.importRows(ctx, tx, tx.StmtContext(ctx, b.ins), byKey, batch.cs, batch.fps, &b.next, find, b.dup.add); err != nil {
 		return 0, err
 	}
 	if b.inTx += len(batch.cs); b.inTx >= b.commitRows {
@@ -179,6 +200,11 @@ func (b *BulkImport) Add(ctx context.Context, batch *ImportBatch) (added int, er
 	}
 	return added, err
 }
+
+// Empty reports whether the comments table was empty when the import began: then no
+// stored comment can match a row of the file, and the tracking-number and
+// submission-key indexes are not there to look one up until Finish.
+func (b *BulkImport) Empty() bool { return b.empty }
 
 // Finish builds the dropped indexes again and lets other processes in. It is called
 // once the rows are in, or after a failure; calling it again does nothing.
@@ -246,8 +272,15 @@ func (s *Store) rebuildIndexes(ctx context.Context) error {
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = ?`, ix.name).Scan(&n); err != nil {
 				return err
 			}
-			if n == 0 {
-				if _, err := tx.ExecContext(ctx, ix.sql); err != nil {
+			for attempt := 0; n == 0; attempt++ {
+				_, err := tx.ExecContext(ctx, ix.sql)
+				if err == nil {
+					break
+				}
+				if !isUnique(err) || attempt == 3 {
+					return err
+				}
+				if err := repairUnique(ctx, tx, ix.name); err != nil {
 					return err
 				}
 			}
@@ -256,6 +289,51 @@ func (s *Store) rebuildIndexes(ctx context.Context) error {
 		})
 		if err != nil {
 			return fmt.Errorf("store: rebuild index %s: %w", ix.name, err)
+		}
+	}
+	return nil
+}
+
+// repairUnique makes a unique index that a bulk import dropped buildable: of the
+// comments sharing a tracking number (drawn twice, or given twice by the file) every
+// one after the first draws a new number, and of those sharing a submission key (two
+// rows with the same 120-bit hash) every one after the first gets its id appended.
+func repairUnique(ctx context.Context, tx *sql.Tx, index string) error {
+	col, ok := map[string]string{"comments_tracking": "tracking", "comments_submission_key": "submission_key"}[index]
+	if !ok {
+		return fmt.Errorf("store: index %s: no repair for a duplicate key", index)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, `+col+` FROM comments WHERE `+col+` IN
+		(SELECT `+col+` FROM comments WHERE `+col+` IS NOT NULL GROUP BY `+col+` HAVING COUNT(*) > 1) ORDER BY `+col+`, id`)
+	if err != nil {
+		return err
+	}
+	var later []int64
+	var prev string
+	for rows.Next() {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			rows.Close()
+			return err
+		}
+		if key == prev {
+			later = append(later, id)
+		}
+		prev = key
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, id := range later {
+		var err error
+		if col == "tracking" {
+			_, err = tx.ExecContext(ctx, `UPDATE comments SET tracking = ? WHERE id = ?`, NewTrackingNumber(), id)
+		} else {
+			_, err = tx.ExecContext(ctx, `UPDATE comments SET submission_key = submission_key || '#' || id WHERE id = ?`, id)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -283,6 +283,10 @@ func TestBulkImportStoppedHalfWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.commitRows = 500 // each batch is committed
+	// Into the empty table the unique indexes are dropped too, so a tracking number
+	// given twice by the file is stored twice until the indexes are built.
+	given := NewTrackingNumber()
+	batches[0][10].Tracking, batches[0][20].Tracking = given, given
 	if _, err := b.Add(ctx, fingerprinted(t, batches[0])); err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +295,8 @@ func TestBulkImportStoppedHalfWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := commentIndexes(t, raw); len(got) != len(want)-len(bulkDropped) {
-		t.Fatalf("after the stop: %d indexes, want %d", len(got), len(want)-len(bulkDropped))
+	if got, dropped := commentIndexes(t, raw), len(bulkDropped)+len(bulkDroppedWhenEmpty); len(got) != len(want)-dropped {
+		t.Fatalf("after the stop: %d indexes, want %d", len(got), len(want)-dropped)
 	}
 	raw.Close()
 
@@ -304,9 +308,13 @@ func TestBulkImportStoppedHalfWay(t *testing.T) {
 	if got := commentIndexes(t, s.w); !maps.Equal(got, want) {
 		t.Fatalf("Open did not build the indexes again: %v", got)
 	}
+	checkTracking(t, s, given, 11, 500)
 	b, err = s.BeginBulkImport(ctx, cid, 1500)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b.Empty() {
+		t.Fatal("the second run is into an empty table")
 	}
 	added := 0
 	for _, batch := range batches {
@@ -323,6 +331,106 @@ func TestBulkImportStoppedHalfWay(t *testing.T) {
 		t.Fatalf("the second run added %d, want 1000", added)
 	}
 	checkCounts(t, s, cid, "after the second run")
+}
+
+// TestBulkImportIntoAnEmptyTable: into an empty comments table a bulk import drops the
+// unique tracking-number and submission-key indexes too, and Finish builds them again
+// even when the rows broke their rule meanwhile: a tracking number given twice keeps
+// its first comment and the second draws a new one; a submission key given twice
+// keeps both comments, the later one's key marked with its id. A bulk import into a
+// table that holds comments keeps both indexes throughout.
+func TestBulkImportIntoAnEmptyTable(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	cid := createTestConsultation(t, s)
+	want := commentIndexes(t, s.w)
+	batches := genBatches(cid, 1000, 500, 4)
+	given := NewTrackingNumber()
+	batches[0][3].Tracking, batches[1][7].Tracking = given, given
+	batches[1][9].SubmissionKey = batches[0][5].SubmissionKey
+	b, err := s.BeginBulkImport(ctx, cid, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Empty() {
+		t.Fatal("Empty() is false for an empty table")
+	}
+	during := commentIndexes(t, s.w)
+	for _, name := range bulkDroppedWhenEmpty {
+		if _, ok := during[name.(string)]; ok {
+			t.Fatalf("index %s is still there during a bulk import into an empty table", name)
+		}
+	}
+	for _, batch := range batches {
+		if n, err := b.Add(ctx, fingerprinted(t, batch)); err != nil || n != len(batch) {
+			t.Fatalf("bulk add: %d %v", n, err)
+		}
+	}
+	if err := b.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := commentIndexes(t, s.w); !maps.Equal(got, want) {
+		t.Fatalf("indexes after the bulk import:\n%v\nbefore:\n%v", got, want)
+	}
+	checkTracking(t, s, given, 4, 1000)
+	var keys []string
+	rows, err := s.r.Query(`SELECT submission_key FROM comments WHERE submission_key = ?1 OR submission_key LIKE ?1 || '#%' ORDER BY id`, batches[0][5].SubmissionKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if len(keys) != 2 || keys[0] != batches[0][5].SubmissionKey || !strings.HasPrefix(keys[1], keys[0]+"#") {
+		t.Fatalf("comments with a submission key given twice: %q", keys)
+	}
+	checkCounts(t, s, cid, "after the bulk import")
+
+	b, err = s.BeginBulkImport(ctx, cid, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	during = commentIndexes(t, s.w)
+	for _, name := range bulkDroppedWhenEmpty {
+		if _, ok := during[name.(string)]; !ok || b.Empty() {
+			t.Fatalf("index %s dropped by a bulk import into a table with comments", name)
+		}
+	}
+	if err := b.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkTracking: the comments' tracking numbers are distinct and well-formed, there
+// are n of them, and the one given twice to a bulk import stayed with comment first.
+func checkTracking(t *testing.T, s *Store, given string, first int64, n int) {
+	t.Helper()
+	rows, err := s.r.Query(`SELECT id, tracking FROM comments ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	seen := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var tr string
+		if err := rows.Scan(&id, &tr); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := NormalizeTracking(tr); !ok || seen[tr] != 0 {
+			t.Fatalf("comment %d: tracking number %q malformed or taken", id, tr)
+		}
+		seen[tr] = id
+	}
+	if len(seen) != n {
+		t.Fatalf("%d tracking numbers, want %d", len(seen), n)
+	}
+	if seen[given] != first {
+		t.Fatalf("the tracking number given twice is comment %d's, want %d's", seen[given], first)
+	}
 }
 
 // TestKeyTable checks the open-addressing table against a map, through growth, with

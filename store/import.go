@@ -101,19 +101,22 @@ const importInsert = `INSERT INTO comments (id, consultation_id, section_id, sec
 // groupFinder returns the duplicate group a new comment joins, or 0 for a group of its own.
 type groupFinder func(ctx context.Context, tx *sql.Tx, id, consultationID int64, fp dedupe.Fingerprint) (int64, error)
 
-// importRows writes the comments not stored before (by submission key) with ids from
+// importRows writes the comments not stored before (by submission key, unless byKey
+// is nil: none can have been) with ids from
 // *next, each with its duplicate group (find) and counted in it, then adds them to the
 // full-text index. stored, if not nil, is told of each comment written.
 func (s *Store) importRows(ctx context.Context, tx *sql.Tx, ins, byKey *sql.Stmt, cs []*Comment, fps []dedupe.Fingerprint,
 	next *int64, find groupFinder, stored func(id, gid int64, fp dedupe.Fingerprint)) (int, error) {
 	var ids []any
 	for i, in := range cs {
-		var one int
-		switch err := byKey.QueryRowContext(ctx, in.SubmissionKey).Scan(&one); {
-		case err == nil:
-			continue // imported before
-		case !errors.Is(err, sql.ErrNoRows):
-			return 0, err
+		if byKey != nil {
+			var one int
+			switch err := byKey.QueryRowContext(ctx, in.SubmissionKey).Scan(&one); {
+			case err == nil:
+				continue // imported before
+			case !errors.Is(err, sql.ErrNoRows):
+				return 0, err
+			}
 		}
 		id := *next
 		gid, err := find(ctx, tx, id, in.ConsultationID, fps[i])

@@ -3,10 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -17,36 +13,7 @@ import (
 // foreign keys are on and the data forms revision 1.
 func TestMigrationKeepsCommentsOnTheirSections(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := migrationFS.ReadDir("migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range names {
-		v, _ := strconv.Atoi(strings.SplitN(n, "_", 2)[0])
-		if v >= 60 {
-			break
-		}
-		body, _ := migrationFS.ReadFile("migrations/" + n)
-		if _, err := db.Exec(string(body)); err != nil {
-			t.Fatalf("%s: %v", n, err)
-		}
-		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, 0)`, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path, db := databaseAt(t, 60)
 	// Every index and trigger that exists before the rebuild (on any table) must exist
 	// after it: SQLite drops a rebuilt table's own, so 0060 recreates them.
 	before := schemaObjects(t, db)
