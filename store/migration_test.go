@@ -208,3 +208,27 @@ func definitions(t *testing.T, db *sql.DB) map[string]string {
 	}
 	return out
 }
+
+// TestFTSMergeSettings: migration 0074 sets how the full-text index merges its
+// segments, in the index's own config table (so imports, web comments and every
+// process opening the file use them).
+func TestFTSMergeSettings(t *testing.T) {
+	s, _ := openTest(t)
+	got := map[string]int{}
+	rows, err := s.r.Query(`SELECT k, v FROM comments_fts_config WHERE k IN ('automerge', 'crisismerge')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v int
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = v
+	}
+	if got["automerge"] != 16 || got["crisismerge"] != 32 {
+		t.Fatalf("FTS5 merge settings %v, want automerge 16, crisismerge 32", got)
+	}
+}
