@@ -2,9 +2,8 @@ package main
 
 // BenchmarkImport measures `consult import` of generated comments (`consult generate`)
 // against its ceiling in the same run: a bare insert of the same rows, read from the
-// same CSV file, into a table with the same columns and a trigram FTS5 index (merging as
-// the portal's, migration 0074), with the portal's SQLite settings (WAL,
-// synchronous=FULL, one writer), 2,000 rows per
+// same CSV file, into a table with the same columns and a trigram FTS5 index, with the
+// portal's SQLite settings (WAL, synchronous=FULL, one writer), 2,000 rows per
 // transaction, and nothing else (no validation, no duplicate groups, no other indexes).
 // The import runs as the real binary in a child process, so its peak RSS is its own
 // (rusage maxrss).
@@ -83,14 +82,6 @@ func importBenchBare(tb testing.TB, dir, csvPath string) (int, time.Duration) {
 		if _, err := db.Exec(s); err != nil {
 			tb.Fatal(err)
 		}
-	}
-	// The index merges its segments as the portal's does (migration 0074).
-	merge, err := os.ReadFile("../store/migrations/0074_fts_merge.sql")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := db.Exec(string(merge)); err != nil {
-		tb.Fatal(err)
 	}
 	start := time.Now()
 	f, err := os.Open(csvPath)

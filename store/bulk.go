@@ -146,6 +146,9 @@ func (s *Store) BeginBulkImport(ctx context.Context, consultationID int64, expec
 	if _, err := s.w.ExecContext(ctx, `PRAGMA cache_size = -32768`); err != nil {
 		return nil, err
 	}
+	if _, err := s.w.ExecContext(ctx, bulkFTSMerge); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -234,6 +237,7 @@ func (b *BulkImport) Finish(ctx context.Context) error {
 		_, cerr := b.s.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, b.cacheSize))
 		err = errors.Join(err, cerr)
 	}
+	err = errors.Join(err, b.s.setFTSMerge(context.WithoutCancel(ctx)))
 	b.s.lock.shared()
 	return err
 }

@@ -26,6 +26,42 @@ const (
 	ftsMaxLag = 1 * time.Second // the longest a queued comment waits
 )
 
+// ftsMerge is how the full-text index merges its segments (FTS5's own settings, kept
+// in comments_fts_config; Open sets them). FTS5 merges the segments of a level once
+// automerge of them pile up (default 4), and at once, inside the insert, at
+// crisismerge (default 16). An import leaves a million comments in a few large
+// segments; with the defaults the web comments' small segments climbed into merges with
+// those every few thousand comments, paid by the commits after them. Merging 16 at a
+// time does a quarter as many merges (the comment cycle on the million +15 %, the empty
+// database unchanged; bench/cycle.txt, session 7), and crisismerge 32 leaves a level of
+// 16 to the incremental merges instead of one commit. A search reads a few more
+// segments.
+const ftsMerge = `INSERT INTO comments_fts (comments_fts, rank) VALUES ('automerge', 16);
+INSERT INTO comments_fts (comments_fts, rank) VALUES ('crisismerge', 32);`
+
+// bulkFTSMerge is how the index merges during a bulk import: FTS5's default, which
+// leaves the imported comments in a few large segments. With 16 the import left many
+// more, mid-sized, and the web comments after it ran no faster than with the default
+// (bench/cycle.txt, session 7). Finish, or the next Open after a crash, sets ftsMerge.
+const bulkFTSMerge = `INSERT INTO comments_fts (comments_fts, rank) VALUES ('automerge', 4);
+INSERT INTO comments_fts (comments_fts, rank) VALUES ('crisismerge', 16);`
+
+// setFTSMerge makes the index merge as ftsMerge says, writing only if it does not yet.
+func (s *Store) setFTSMerge(ctx context.Context) error {
+	var n int
+	if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM comments_fts_config
+		WHERE (k = 'automerge' AND v = 16) OR (k = 'crisismerge' AND v = 32)`).Scan(&n); err != nil {
+		return fmt.Errorf("store: full-text merge settings: %w", err)
+	}
+	if n == 2 {
+		return nil
+	}
+	if _, err := s.w.ExecContext(ctx, ftsMerge); err != nil {
+		return fmt.Errorf("store: full-text merge settings: %w", err)
+	}
+	return nil
+}
+
 // ftsState is the committer's view of the queue; only the committer goroutine (and Open,
 // before it starts) touches it.
 type ftsState struct {

@@ -133,6 +133,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	// The index's merge settings (also after a bulk import that a crash stopped).
+	if err := s.setFTSMerge(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	// Comments a crash left waiting for the full-text index.
 	if err := s.flushFTS(ctx); err != nil {
 		r.Close()
