@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -210,5 +211,52 @@ func TestPlanFTS(t *testing.T) {
 	st.applied(ftsPlan{flush: true}, 1, now)
 	if st.pending != 0 || st.flushes != 1 {
 		t.Errorf("after indexing: pending %d, flushes %d", st.pending, st.flushes)
+	}
+}
+
+// TestFTSMergeSettings: Open sets how the full-text index merges its segments
+// (ftsMerge, in the index's own config table), a bulk import merges as FTS5 does by
+// default while it runs, and Finish (or, after a crash, the next Open) sets ftsMerge
+// again.
+func TestFTSMergeSettings(t *testing.T) {
+	ctx := context.Background()
+	s, path := openTest(t)
+	merge := func(db *sql.DB) string {
+		t.Helper()
+		var am, cm int
+		if err := db.QueryRow(`SELECT (SELECT v FROM comments_fts_config WHERE k = 'automerge'),
+			(SELECT v FROM comments_fts_config WHERE k = 'crisismerge')`).Scan(&am, &cm); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%d/%d", am, cm)
+	}
+	if got := merge(s.r); got != "16/32" {
+		t.Fatalf("after Open: automerge/crisismerge %s, want 16/32", got)
+	}
+	cid := createTestConsultation(t, s)
+	b, err := s.BeginBulkImport(ctx, cid, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := merge(s.r); got != "4/16" {
+		t.Fatalf("during a bulk import: %s, want 4/16", got)
+	}
+	if err := b.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := merge(s.r); got != "16/32" {
+		t.Fatalf("after a bulk import: %s, want 16/32", got)
+	}
+	if _, err := s.BeginBulkImport(ctx, cid, 100); err != nil {
+		t.Fatal(err)
+	}
+	s.Close() // without Finish: as if killed
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := merge(s.r); got != "16/32" {
+		t.Fatalf("after a bulk import stopped half way and Open: %s, want 16/32", got)
 	}
 }
