@@ -1,9 +1,10 @@
 package main
 
-// BenchmarkCommentCycle measures what a person does: GET a fresh comment form, then
-// POST it (new body, the form's own form_key, and with the captcha on its captcha id
-// and answer), at 1, 16 and 64 clients, as comments/s with p50/p99 of the whole
-// cycle. Kinds, each on a fresh server in the same run:
+// BenchmarkCommentCycle measures what a person does: GET a fresh comment form (with
+// the captcha on, also its image, as a browser does), then POST it (new body, the
+// form's own form_key, and with the captcha on its captcha id and answer), at 1, 16
+// and 64 clients, as comments/s with p50/p99 of the whole cycle. Kinds, each on a
+// fresh server in the same run:
 //
 //   - bare: an echo server whose GET answers the portal's form page from memory and
 //     whose POST is BenchmarkCommentIntake's insert-per-request ceiling (one INSERT
@@ -233,6 +234,19 @@ func cycle(c *commentBenchClient, tg cycleTarget) error {
 	if cm := cycleCaptchaRE.FindSubmatch(page); cm != nil {
 		if tg.app == nil {
 			return errors.New("captcha on the bare page")
+		}
+		// The browser loads the captcha's image with the form.
+		img, err := c.hc.Get(c.base + "/captcha/" + string(cm[1]) + "/image.png")
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(io.Discard, img.Body)
+		img.Body.Close()
+		if err != nil {
+			return err
+		}
+		if img.StatusCode != http.StatusOK || img.Header.Get("Content-Type") != "image/png" || n == 0 {
+			return fmt.Errorf("captcha image: status %d, %s, %d bytes", img.StatusCode, img.Header.Get("Content-Type"), n)
 		}
 		ans, err := captchaAnswerFor(tg.app, string(cm[1]))
 		if err != nil {
