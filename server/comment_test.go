@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dchest/captcha"
 )
 
 // inWindow is a moment while the seed consultation is open (Beijing time).
@@ -303,9 +310,21 @@ func TestCaptchaImageAudioAndRefresh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ctype {
 			t.Errorf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if ctype == "image/png" {
+			checkCaptchaPNG(t, e.app, id, body)
+			if resp.Uncompressed {
+				t.Error("captcha PNG sent gzipped: it is compressed already")
+			}
+		} else if !resp.Uncompressed {
+			t.Error("captcha audio (PCM) sent without gzip")
 		}
 	}
 	if status, _ := e.get("/captcha/AAAAAAAAAAAAAAAAAAAA/image.png"); status != 404 {
@@ -611,5 +630,42 @@ func TestFormKeyIsTimeOrderedAndUnguessable(t *testing.T) {
 	slices.Sort(tails)
 	if len(slices.Compact(tails)) != 1000 {
 		t.Fatal("random tails repeat")
+	}
+}
+
+// checkCaptchaPNG checks that body is a PNG with exactly the pixels the captcha
+// library draws for id's answer (the portal encodes it itself, server/captcha.go).
+func checkCaptchaPNG(t *testing.T, a *app, id string, body []byte) {
+	t.Helper()
+	got, err := png.Decode(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("captcha image: %v", err)
+	}
+	ans, err := a.store.CaptchaDigits(id, a.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := make([]byte, len(ans))
+	for i := range ans {
+		d[i] = ans[i] - '0'
+	}
+	want := captcha.NewImage(id, d, 200, 70)
+	pm, ok := got.(*image.Paletted)
+	if !ok || pm.Bounds() != want.Bounds() || pm.Bounds().Dx() != 200 || pm.Bounds().Dy() != 70 {
+		t.Fatalf("captcha image %T %v, want a paletted %v", got, got.Bounds(), want.Bounds())
+	}
+	if !bytes.Equal(pm.Pix, want.Pix) || len(pm.Palette) != len(want.Palette) {
+		t.Fatal("captcha image: not the pixels the library draws")
+	}
+	for i := range want.Palette {
+		// Compared as drawn (premultiplied): every transparent colour is the same.
+		r1, g1, b1, a1 := pm.Palette[i].RGBA()
+		r2, g2, b2, a2 := color.NRGBAModel.Convert(want.Palette[i]).RGBA()
+		if a2 == 0xffff && (r1 != r2 || g1 != g2 || b1 != b2 || a1 != a2) || a2 == 0 && a1 != 0 {
+			t.Errorf("captcha palette %d: %v, want %v", i, pm.Palette[i], want.Palette[i])
+		}
+	}
+	if bytes.Count(pm.Pix, []byte{0}) == len(pm.Pix) {
+		t.Error("captcha image: blank")
 	}
 }
