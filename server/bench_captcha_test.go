@@ -1,0 +1,47 @@
+package main
+
+// BenchmarkCaptchaImage draws and encodes one captcha image, as GET
+// /captcha/{id}/image.png does for every form shown with the captcha on:
+//
+//   - library: the library's own Image.WriteTo (zlib's default level, a new compressor
+//     per image), what the portal did before session 8;
+//   - portal: what captchaImage does (server/captcha.go: fastest level, pooled
+//     compressors);
+//   - draw-only: the drawing alone, the floor of any encoding.
+//
+//	go test -tags sqlite_fts5 -run '^$' -bench CaptchaImage -benchmem ./server/
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/dchest/captcha"
+)
+
+func BenchmarkCaptchaImage(b *testing.B) {
+	id := "AAAAAAAAAAAAAAAAAAAA"
+	digits := []byte{3, 1, 4, 1, 5, 9}
+	b.Run("library", func(b *testing.B) {
+		for b.Loop() {
+			var buf bytes.Buffer
+			if _, err := captcha.NewImage(id, digits, 200, 70).WriteTo(&buf); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(buf.Len()))
+		}
+	})
+	b.Run("portal", func(b *testing.B) {
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := captchaPNG.Encode(&buf, captcha.NewImage(id, digits, 200, 70).Paletted); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(buf.Len()))
+		}
+	})
+	b.Run("draw-only", func(b *testing.B) {
+		for b.Loop() {
+			captcha.NewImage(id, digits, 200, 70)
+		}
+	})
+}
