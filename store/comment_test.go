@@ -136,3 +136,58 @@ func TestRecentCommentsRing(t *testing.T) {
 		t.Fatalf("after a gap: lo %d hi %d, %d entries", r.lo, r.hi, len(r.entries))
 	}
 }
+
+// gatherQueue is a Store with only a comment queue holding n requests, and first.
+func gatherQueue(n int) (*Store, *commentReq) {
+	s := &Store{commentQ: make(chan *commentReq, maxBatch)}
+	for range n {
+		s.commentQ <- &commentReq{}
+	}
+	return s, &commentReq{}
+}
+
+func TestGatherHoldsABatchOnlyWhileCommentsArriveTogether(t *testing.T) {
+	for _, c := range []struct {
+		last, n int
+		hold    bool
+	}{
+		{0, 1, false}, {1, 1, false}, {1, 3, false}, // after a lone comment: never
+		{2, 1, true}, {40, gatherMin - 1, true}, // several arrived together, this one short
+		{2, gatherMin, false}, {40, 100, false}, // enough already
+	} {
+		if got := holdBatch(c.last, c.n); got != c.hold {
+			t.Errorf("holdBatch(%d, %d) = %v", c.last, c.n, got)
+		}
+	}
+
+	// Not held: what is queued goes at once (a wait of an hour would time the test out).
+	s, first := gatherQueue(2)
+	if b := s.gather(first, 1, time.Hour); len(b) != 3 || b[0] != first {
+		t.Fatalf("after a lone comment: a batch of %d", len(b))
+	}
+	s, first = gatherQueue(gatherMin + 4)
+	if b := s.gather(first, 5, time.Hour); len(b) != gatherMin+5 {
+		t.Fatalf("with %d queued: a batch of %d", gatherMin+4, len(b))
+	}
+	// Held: it takes in what arrives, up to maxBatch ...
+	s, first = gatherQueue(0)
+	got := make(chan []*commentReq, 1)
+	go func() { got <- s.takeIn([]*commentReq{first}, time.Hour) }()
+	for range maxBatch {
+		s.commentQ <- &commentReq{}
+	}
+	var b []*commentReq
+	select {
+	case b = <-got:
+	case <-time.After(time.Minute): // a hang, not a measurement
+		t.Fatal("takeIn did not return at maxBatch")
+	}
+	if len(b) != maxBatch || len(s.commentQ) != 1 {
+		t.Fatalf("a held batch of %d (want %d), %d left queued (want 1)", len(b), maxBatch, len(s.commentQ))
+	}
+	// ... for no longer than the wait.
+	s, first = gatherQueue(1)
+	if b := s.gather(first, 2, 20*time.Millisecond); len(b) != 2 {
+		t.Fatalf("when no more come: a batch of %d", len(b))
+	}
+}
