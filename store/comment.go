@@ -142,9 +142,9 @@ const maxBatch = 256
 // one), a batch of fewer than gatherMin takes in what arrives within gatherWait before
 // it is committed: each commit costs the writer about as much again as its comments
 // (WAL frames, fsync, the full-text flush), so fewer, larger commits leave more CPU to
-// the handlers. Comments/s at 64 clients +6-11 % on both databases, captcha on and off;
-// stopping at gatherMin instead of at the end of the wait gained half as much
-// (bench/cycle.txt, session 8). A comment that arrives alone is never held.
+// the handlers. Comments/s +11-14 % at 16 clients, +1-9 % at 64 (most with the captcha
+// on), unchanged at 1 (bench/cycle.txt, session 8). A comment that arrives alone is
+// never held.
 const (
 	gatherMin  = 8
 	gatherWait = time.Millisecond
