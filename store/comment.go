@@ -143,8 +143,9 @@ const maxBatch = 256
 // it is committed: each commit costs the writer about as much again as its comments
 // (WAL frames, fsync, the full-text flush), so fewer, larger commits leave more CPU to
 // the handlers. Comments/s +11-14 % at 16 clients, +1-9 % at 64 (most with the captcha
-// on), unchanged at 1 (bench/cycle.txt, session 8). A comment that arrives alone is
-// never held.
+// on), unchanged at 1 (bench/cycle.txt, session 8). After a batch of one nothing is
+// held, so comments that come one at a time are not delayed; only the first after a
+// busy moment can wait, gatherWait at most.
 const (
 	gatherMin  = 8
 	gatherWait = time.Millisecond
