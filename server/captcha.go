@@ -57,7 +57,8 @@ func (a *app) captchaDigits(c echo.Context) ([]byte, error) {
 // so it uses zlib's fastest level and reuses its compressors: the library's own
 // WriteTo (default level, a fresh 1 MB compressor per image) took about three times
 // the CPU, and under load its garbage more again, for a fifth fewer bytes (about
-// 1.2 KB against 1.5 KB). The pixels are the library's (BenchmarkCaptchaImage).
+// 1.2 KB against 1.5 KB; BenchmarkCaptchaImage). The pixels are the library's
+// (TestCaptchaImageAudioAndRefresh).
 var captchaPNG = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
 
 // pngBuffers is a png.EncoderBufferPool safe for concurrent requests.
