@@ -197,7 +197,7 @@ func (a *app) commentCreate(c echo.Context) error {
 	f := readCommentForm(c)
 	// The same form again (double click, replayed POST): show the first receipt.
 	if formKeyRE.MatchString(f.FormKey) {
-		if old, err := a.store.CommentBySubmissionKey(ctx, f.FormKey); err == nil && old.ConsultationID == d.C.ID {
+		if old, err := a.store.FormSubmitted(ctx, f.FormKey); err == nil && old.ConsultationID == d.C.ID {
 			return c.Redirect(http.StatusSeeOther, receiptURL(d.C.Slug, old.Tracking))
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err

@@ -618,16 +618,25 @@ func (s *Store) CommentByTracking(ctx context.Context, tracking string) (*Commen
 	return c, nil
 }
 
-// CommentBySubmissionKey returns the comment a form produced, if it was submitted.
-func (s *Store) CommentBySubmissionKey(ctx context.Context, key string) (*Comment, error) {
-	c, err := scanComment(s.r.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments WHERE submission_key = ?`, key))
+// SubmittedForm is what a form's POST needs to know of the comment its key stored
+// already (the same form sent twice): where the receipt is.
+type SubmittedForm struct {
+	ConsultationID int64
+	Tracking       string
+}
+
+// FormSubmitted returns the comment stored with form key key, or ErrNotFound. Every
+// comment's POST asks, so it is one prepared look-up of two columns on the read pool.
+func (s *Store) FormSubmitted(ctx context.Context, key string) (SubmittedForm, error) {
+	var f SubmittedForm
+	err := s.rstmts.formKey.QueryRowContext(ctx, key).Scan(&f.ConsultationID, &f.Tracking)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("store: comment with key: %w", ErrNotFound)
+		return f, fmt.Errorf("store: comment with key: %w", ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: comment with key: %w", err)
+		return f, fmt.Errorf("store: comment with key: %w", err)
 	}
-	return c, nil
+	return f, nil
 }
 
 func countComments(ctx context.Context, tx *sql.Tx, consultationID int64) (int, error) {
@@ -666,8 +675,9 @@ type commentStmts struct {
 
 // readStmts are the look-ups a comment needs before it is queued, on the read pool.
 type readStmts struct {
-	maxID *sql.Stmt
-	group groupStmts
+	maxID   *sql.Stmt
+	formKey *sql.Stmt
+	group   groupStmts
 }
 
 func (s *Store) prepareCommentStmts(ctx context.Context) error {
@@ -696,6 +706,7 @@ func (s *Store) prepareCommentStmts(ctx context.Context) error {
 	s.stmts.since = prep(`SELECT group_id, norm_hash, minhash, band0, band1, band2, band3, band4 FROM comments
 		WHERE id > ? AND consultation_id = ? ORDER BY id LIMIT ?`)
 	s.rstmts.maxID = rprep(`SELECT COALESCE(MAX(id), 0) FROM comments`)
+	s.rstmts.formKey = rprep(`SELECT consultation_id, tracking FROM comments WHERE submission_key = ?`)
 	s.rstmts.group.prepare(rprep)
 	if err != nil {
 		return fmt.Errorf("store: prepare: %w", err)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -189,5 +190,25 @@ func TestGatherHoldsABatchOnlyWhileCommentsArriveTogether(t *testing.T) {
 	s, first = gatherQueue(1)
 	if b := s.gather(first, 2, 20*time.Millisecond); len(b) != 2 {
 		t.Fatalf("when no more come: a batch of %d", len(b))
+	}
+}
+
+// TestFormSubmitted: a form's key finds where the receipt of its comment is; a key
+// never stored is ErrNotFound.
+func TestFormSubmitted(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	cid := createTestConsultation(t, s)
+	c, _, err := s.CreateComment(ctx, &Comment{ConsultationID: cid, SectionAnchor: "general", SubmissionKey: "AZ5t0sOqJ8w1m2n3b4v5c6",
+		Body: "同一张表单只算一条意见。", ConsentedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.FormSubmitted(ctx, "AZ5t0sOqJ8w1m2n3b4v5c6")
+	if err != nil || f.ConsultationID != cid || f.Tracking != c.Tracking || f.Tracking == "" {
+		t.Fatalf("FormSubmitted = %+v, %v; want consultation %d, tracking %q", f, err, cid, c.Tracking)
+	}
+	if _, err := s.FormSubmitted(ctx, "AZ5t0sOqJ8w1m2n3b4v5c7"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown key: %v, want ErrNotFound", err)
 	}
 }
