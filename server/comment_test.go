@@ -181,6 +181,28 @@ func TestCommentDoubleSubmitIsOneComment(t *testing.T) {
 	}
 }
 
+// TestCommentReplayAfterCloseShowsTheReceipt: the same form sent again once the window
+// has closed (a browser's "resubmit", a retry over a bad connection) is known by its
+// form_key before anything else is checked, so it still leads to the first receipt.
+func TestCommentReplayAfterCloseShowsTheReceipt(t *testing.T) {
+	e := newOpenEnv(t, "")
+	f, _ := e.openForm("article-17")
+	r1, _ := e.submit(f, nil)
+	if r1.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first POST: status %d", r1.StatusCode)
+	}
+	e.app.now = func() time.Time { return inWindow.AddDate(1, 0, 0) } // long closed
+	r2, _ := e.submit(f, nil)
+	if r2.StatusCode != http.StatusSeeOther || r2.Header.Get("Location") != r1.Header.Get("Location") {
+		t.Fatalf("replay after close: status %d to %q, want 303 to %q", r2.StatusCode, r2.Header.Get("Location"), r1.Header.Get("Location"))
+	}
+	// A new form's POST after close is still refused: the receipt is only for the key.
+	f["form_key"] = []string{"AZ5t0sOqJ8w1m2n3b4v5c6"}
+	if r3, _ := e.submit(f, nil); r3.StatusCode == http.StatusSeeOther {
+		t.Fatalf("another form_key after close was accepted: %q", r3.Header.Get("Location"))
+	}
+}
+
 func TestCommentValidation(t *testing.T) {
 	long := strings.Repeat("意", maxBodyRunes+1)
 	tests := []struct {
