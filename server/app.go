@@ -39,8 +39,10 @@ type app struct {
 	captchaLimit *limiter
 	trackLimit   *limiter
 	loginLimit   *limiter
-	presence     presence  // who has which comment open (team.go)
-	api          *apiState // open data: /api/v1/, feed.xml, sitemap.xml (api.go)
+	// captchaImageKey seeds captcha pictures (store.CaptchaImageKey).
+	captchaImageKey []byte
+	presence        presence  // who has which comment open (team.go)
+	api             *apiState // open data: /api/v1/, feed.xml, sitemap.xml (api.go)
 	// now is the clock; tests move it to check window edges.
 	now func() time.Time
 
@@ -60,12 +62,13 @@ func newApp(cfg *Config, st *store.Store, logger *slog.Logger) (*app, error) {
 	}
 	a := &app{
 		cfg: cfg, store: st, log: logger, pages: pages, static: ver, drafts: newPageCache(), now: time.Now,
-		draftRefresh: draftRefresh,
-		commentLimit: newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
-		captchaLimit: newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
-		trackLimit:   newLimiter(60),
-		loginLimit:   newLimiter(limitOr(cfg.Limits.LoginsPerMinute, 10)),
-		minFreeBytes: defaultMinFreeBytes,
+		draftRefresh:    draftRefresh,
+		commentLimit:    newLimiter(limitOr(cfg.Limits.CommentsPerMinute, 5)),
+		captchaLimit:    newLimiter(limitOr(cfg.Limits.CaptchasPerMinute, 30)),
+		trackLimit:      newLimiter(60),
+		loginLimit:      newLimiter(limitOr(cfg.Limits.LoginsPerMinute, 10)),
+		minFreeBytes:    defaultMinFreeBytes,
+		captchaImageKey: st.CaptchaImageKey(),
 	}
 	a.metrics = newMetrics(a)
 	st.OnCommit(a.metrics.observeCommit)

@@ -5,9 +5,11 @@ package main
 //
 //   - library: the library's own Image.WriteTo (zlib's default level, a new compressor
 //     per image), what the portal did before session 8;
-//   - portal: what captchaImage does (server/captcha.go: fastest level, pooled
-//     compressors);
-//   - draw-only: the drawing alone, the floor of any encoding.
+//   - library-draw: the library's drawing and the portal's encoder (fastest level,
+//     pooled compressors), what it did in sessions 8 and 9;
+//   - portal: what captchaImage does (server/captcha.go: the same pixels drawn by
+//     server/captchaimage, the same encoder);
+//   - draw-only: server/captchaimage's drawing alone, the floor of any encoding.
 //
 //	go test -tags sqlite_fts5 -run '^$' -bench CaptchaImage -benchmem ./server/
 
@@ -15,6 +17,7 @@ import (
 	"bytes"
 	"testing"
 
+	"consult/server/captchaimage"
 	"github.com/dchest/captcha"
 )
 
@@ -30,7 +33,7 @@ func BenchmarkCaptchaImage(b *testing.B) {
 			b.SetBytes(int64(buf.Len()))
 		}
 	})
-	b.Run("portal", func(b *testing.B) {
+	b.Run("library-draw", func(b *testing.B) {
 		for b.Loop() {
 			var buf bytes.Buffer
 			if err := captchaPNG.Encode(&buf, captcha.NewImage(id, digits, 200, 70).Paletted); err != nil {
@@ -39,9 +42,19 @@ func BenchmarkCaptchaImage(b *testing.B) {
 			b.SetBytes(int64(buf.Len()))
 		}
 	})
+	key := make([]byte, 32)
+	b.Run("portal", func(b *testing.B) {
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := captchaPNG.Encode(&buf, captchaimage.Draw(key, id, digits, 200, 70)); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(buf.Len()))
+		}
+	})
 	b.Run("draw-only", func(b *testing.B) {
 		for b.Loop() {
-			captcha.NewImage(id, digits, 200, 70)
+			captchaimage.Draw(key, id, digits, 200, 70)
 		}
 	})
 }

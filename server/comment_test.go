@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dchest/captcha"
+	"consult/server/captchaimage"
 )
 
 // inWindow is a moment while the seed consultation is open (Beijing time).
@@ -655,8 +655,9 @@ func TestFormKeyIsTimeOrderedAndUnguessable(t *testing.T) {
 	}
 }
 
-// checkCaptchaPNG checks that body is a PNG with exactly the pixels the captcha
-// library draws for id's answer (the portal encodes it itself, server/captcha.go).
+// checkCaptchaPNG checks that body is a PNG with exactly the pixels drawn for id's
+// answer with the database's key (server/captchaimage; the portal encodes it itself,
+// server/captcha.go).
 func checkCaptchaPNG(t *testing.T, a *app, id string, body []byte) {
 	t.Helper()
 	got, err := png.Decode(bytes.NewReader(body))
@@ -671,13 +672,15 @@ func checkCaptchaPNG(t *testing.T, a *app, id string, body []byte) {
 	for i := range ans {
 		d[i] = ans[i] - '0'
 	}
-	want := captcha.NewImage(id, d, 200, 70)
+	// The drawing is the library's (server/captchaimage tests that), seeded from the
+	// database's secret.
+	want := captchaimage.Draw(a.store.CaptchaImageKey(), id, d, 200, 70)
 	pm, ok := got.(*image.Paletted)
 	if !ok || pm.Bounds() != want.Bounds() || pm.Bounds().Dx() != 200 || pm.Bounds().Dy() != 70 {
 		t.Fatalf("captcha image %T %v, want a paletted %v", got, got.Bounds(), want.Bounds())
 	}
 	if !bytes.Equal(pm.Pix, want.Pix) || len(pm.Palette) != len(want.Palette) {
-		t.Fatal("captcha image: not the pixels the library draws")
+		t.Fatal("captcha image: not the pixels drawn for this captcha")
 	}
 	for i := range want.Palette {
 		// Compared as drawn: the library's transparent colour is not premultiplied, so

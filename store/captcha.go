@@ -70,6 +70,16 @@ func (s *Store) CaptchaDigits(id string, now time.Time) (string, error) {
 	return fmt.Sprintf("%0*d", CaptchaLen, n), nil
 }
 
+// CaptchaImageKey is the key that seeds the drawing of captcha images
+// (server/captchaimage). It is derived from the database's secret, so every instance
+// and every restart draws the same picture of a captcha; it is not the key of the
+// answers ("captcha:" + id above), from which it cannot be told.
+func (s *Store) CaptchaImageKey() []byte {
+	m := hmac.New(sha256.New, s.captchaSecret)
+	m.Write([]byte("captcha-image"))
+	return m.Sum(nil)
+}
+
 // BurnCaptcha uses a captcha up without a comment (a wrong answer: each captcha can be
 // tried once). It goes through the group committer, so it shares a commit with the
 // comments arriving at the same time.

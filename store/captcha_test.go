@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,9 +20,9 @@ func usedCaptchas(t *testing.T, s *Store) int {
 }
 
 // TestCaptchaWithoutWrites checks the captcha's life: issuing and drawing one writes
-// nothing, the answer is stable across a restart and the same for a second instance
-// on the same database, it expires, a wrong answer uses it up, and a right one is
-// used up by the comment's own transaction, once.
+// nothing, the answer (and the key of its picture) is stable across a restart and the
+// same for a second instance on the same database, it expires, a wrong answer uses it
+// up, and a right one is used up by the comment's own transaction, once.
 func TestCaptchaWithoutWrites(t *testing.T) {
 	s, path := openTest(t)
 	ctx := context.Background()
@@ -48,6 +49,14 @@ func TestCaptchaWithoutWrites(t *testing.T) {
 	}
 	if d2, err := s2.CaptchaDigits(id, now); err != nil || d2 != d {
 		t.Fatalf("second instance: %q %v, want %q", d2, err, d)
+	}
+	// So do the keys of their pictures, which are not the key of the answers and
+	// differ from another database's.
+	if k := s.CaptchaImageKey(); len(k) != 32 || !bytes.Equal(k, s2.CaptchaImageKey()) || bytes.Equal(k, s.captchaSecret) {
+		t.Fatalf("image keys %x and %x (secret %x)", k, s2.CaptchaImageKey(), s.captchaSecret)
+	}
+	if other, _ := openTest(t); bytes.Equal(other.CaptchaImageKey(), s.CaptchaImageKey()) {
+		t.Fatal("two databases draw captchas with the same key")
 	}
 	// Expired, from the future, malformed or tampered with: no answer.
 	for name, tc := range map[string]struct {
