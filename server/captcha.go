@@ -73,7 +73,7 @@ func (b *pngBuffers) Get() *png.EncoderBuffer {
 func (b *pngBuffers) Put(e *png.EncoderBuffer) { b.p.Put(e) }
 
 // captchaImage draws the captcha as a PNG: the library's drawing, seeded from the
-// database's secret and at a sixth of the CPU (server/captchaimage).
+// database's secret and at a fifth of the CPU (server/captchaimage).
 func (a *app) captchaImage(c echo.Context) error {
 	d, err := a.captchaDigits(c)
 	if err != nil {
