@@ -90,6 +90,18 @@ type GroupKey struct {
 	GroupID int64
 }
 
+// groupTalliesSQL counts the copies of each group by section and status among the
+// comments where matches. Only groups of two or more can have copies: it starts from
+// those (dup_groups keeps their sizes; CROSS JOIN keeps that order) and reads their
+// comments through comments_group, so other comments are never read
+// (TestPlansUseTheirIndexes).
+func groupTalliesSQL(where string) string {
+	return `SELECT c.section_anchor, c.group_id, c.status, COUNT(*), MIN(c.id)
+		FROM dup_groups g CROSS JOIN comments c ON c.consultation_id = g.consultation_id AND c.group_id = g.id
+		WHERE g.consultation_id = ? AND g.size > 1 AND ` + where + `
+		GROUP BY c.section_anchor, c.group_id, c.status ORDER BY c.section_anchor, c.group_id`
+}
+
 // GroupTallies returns, for every duplicate group with two or more comments on the
 // same section among those f matches, their count by status. (Collapse is ignored:
 // the tallies count every copy.)
@@ -99,13 +111,7 @@ func (x *ExportReader) GroupTallies(ctx context.Context, f QueueFilter) (map[Gro
 	if err != nil {
 		return nil, err
 	}
-	// Only groups of two or more can have copies: start from those (dup_groups keeps
-	// their sizes; CROSS JOIN keeps that order), so other comments are never read.
-	rows, err := x.tx.QueryContext(ctx, `SELECT c.section_anchor, c.group_id, c.status, COUNT(*), MIN(c.id)
-		FROM dup_groups g CROSS JOIN comments c ON c.consultation_id = g.consultation_id AND c.group_id = g.id
-		WHERE g.consultation_id = ? AND g.size > 1 AND `+where+`
-		GROUP BY c.section_anchor, c.group_id, c.status ORDER BY c.section_anchor, c.group_id`,
-		append([]any{f.ConsultationID}, args...)...)
+	rows, err := x.tx.QueryContext(ctx, groupTalliesSQL(where), append([]any{f.ConsultationID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: group tallies: %w", err)
 	}
