@@ -23,13 +23,13 @@ var ErrNotAlone = errors.New("store: the database is open in another process")
 // BulkImport is a large import into a database that this process has to itself.
 //
 // A comment stored one at a time costs an entry in each of the comments table's
-// indexes, seven of which have random keys (tracking, submission key, five MinHash
-// bands; a text too short for bands its normalised hash instead); received dates of
-// letters are random too, and so are the group index's entries of copies that join old
-// groups. Once those outgrow the page cache every transaction rewrites thousands of
-// their pages, and an import of a million rows is mostly page writes. So a bulk import
-// drops those indexes (bulkDropped; into an empty table the two unique ones too,
-// bulkDroppedWhenEmpty; each recorded in bulk_import_indexes first), stores the rows as
+// indexes, eight of which have random keys (tracking, submission key, normalised hash,
+// five MinHash bands); received dates of letters are random too, and so are the group
+// index's entries of copies that join old groups. Once those outgrow the page cache
+// every transaction rewrites thousands of their pages, and an import of a million rows
+// is mostly page writes. So a bulk import drops those indexes (bulkDropped; into an
+// empty table the two unique ones too, bulkDroppedWhenEmpty; each recorded in
+// bulk_import_indexes first), stores the rows as
 // ImportComments does in transactions of bulkCommitRows, finds duplicate groups in
 // memory (dupIndex: the normalised hash, bands and a sketch of the signature of every
 // comment of the consultation, about 110 bytes a comment) and builds the indexes again,

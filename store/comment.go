@@ -496,14 +496,16 @@ func (s *Store) groupHint(ctx context.Context, consultationID int64, fp dedupe.F
 	if err := s.rstmts.maxID.QueryRowContext(ctx).Scan(&h.upTo); err != nil {
 		return groupHint{}
 	}
-	gid, identical, err := s.rstmts.group.lookup(ctx, nil, consultationID, fp, 0, 0)
+	exact, err := s.rstmts.group.exact(ctx, nil, consultationID, fp, 0, 0)
 	if err != nil {
 		return groupHint{}
 	}
-	if identical {
-		h.exact = gid
-	} else {
-		h.near = gid
+	if exact != 0 {
+		h.exact = exact
+		return h
+	}
+	if h.near, err = s.rstmts.group.near(ctx, nil, consultationID, fp, 0, 0); err != nil {
+		return groupHint{}
 	}
 	return h
 }
@@ -515,46 +517,35 @@ func (s *Store) findGroup(ctx context.Context, tx *sql.Tx, id, consultationID in
 }
 
 // groupStmts are the duplicate look-ups, prepared on the writer or on the read pool.
-//
-// A text of at least dedupe.MinRunes has bands, and an identical copy shares all of
-// them, so its copies are found through the band indexes, as its near-identical ones
-// are: the most recent candidate that is identical or similar enough. Only shorter texts
-// (bands 0) are looked up by their normalised hash, and only they have a key in the
-// index of hashes (comments_norm, normColumn, since migration 0074). A random key that every
-// comment wrote a page of at each commit, for look-ups the bands answer, cost the
-// million 9 % of its comments/s (bench/cycle.txt, session 10).
 type groupStmts struct {
 	norm *sql.Stmt
 	band [dedupe.NumBands]*sql.Stmt
 }
 
-// normColumn is comments_norm's second column, written as in its definition (migration
-// 0074) so that the planner uses the index: the normalised hash of a text without bands.
-const normColumn = `(CASE WHEN band0 = 0 THEN norm_hash END)`
+// normLookupSQL and bandLookupSQL are the look-ups of identical and near-identical
+// comments (their plans: TestPlansUseTheirIndexes).
+const normLookupSQL = `SELECT group_id FROM comments WHERE consultation_id = ? AND norm_hash = ? AND id > ? AND id != ? LIMIT 1`
+
+func bandLookupSQL(b int) string {
+	return fmt.Sprintf(`SELECT group_id, minhash FROM comments
+			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id > ? AND id != ? ORDER BY id DESC LIMIT %d`, b, b, nearCandidates)
+}
 
 func (g *groupStmts) prepare(prep func(string) *sql.Stmt) {
-	g.norm = prep(`SELECT group_id FROM comments WHERE consultation_id = ? AND ` + normColumn + ` = ? AND id > ? AND id != ? LIMIT 1`)
+	g.norm = prep(normLookupSQL)
 	for b := range g.band {
-		g.band[b] = prep(fmt.Sprintf(`SELECT group_id, norm_hash, minhash FROM comments
-			WHERE consultation_id = ? AND band%d = ? AND band%d != 0 AND id > ? AND id != ? ORDER BY id DESC LIMIT %d`, b, b, nearCandidates))
+		g.band[b] = prep(bandLookupSQL(b))
 	}
 }
 
 // find returns, among the comments of the consultation with ids above after (other
-// than exclude), the group of an earlier copy: for a short text the first with the
-// same normalised text, for a longer one the most recent (of up to nearCandidates per
-// band) that is identical or similar enough; else 0. tx nil runs the statements on
-// their own pool.
+// than exclude), the group of the first with the same normalised text, else of the
+// most recent (of up to nearCandidates per band) whose signature is similar enough,
+// else 0. tx nil runs the statements on their own pool.
 func (g *groupStmts) find(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, error) {
-	gid, _, err := g.lookup(ctx, tx, consultationID, fp, after, exclude)
-	return gid, err
-}
-
-// lookup is find, also telling whether the group is that of an identical text.
-func (g *groupStmts) lookup(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (gid int64, identical bool, err error) {
-	if !fp.Comparable() {
-		gid, err = g.exact(ctx, tx, consultationID, fp, after, exclude)
-		return gid, gid != 0, err
+	gid, err := g.exact(ctx, tx, consultationID, fp, after, exclude)
+	if gid != 0 || err != nil {
+		return gid, err
 	}
 	return g.near(ctx, tx, consultationID, fp, after, exclude)
 }
@@ -566,8 +557,6 @@ func inTx(ctx context.Context, tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
 	return tx.StmtContext(ctx, st)
 }
 
-// exact is the look-up of a short text (no bands) by its normalised hash: the group of
-// the first identical one.
 func (g *groupStmts) exact(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, error) {
 	var gid int64
 	err := inTx(ctx, tx, g.norm).QueryRowContext(ctx, consultationID, fp.Hash, after, exclude).Scan(&gid)
@@ -577,32 +566,33 @@ func (g *groupStmts) exact(ctx context.Context, tx *sql.Tx, consultationID int64
 	return gid, nil
 }
 
-// near is the look-up of a text with bands, band by band: the group of the most
-// recent candidate that is identical or similar enough, and whether it is identical.
-func (g *groupStmts) near(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, bool, error) {
+func (g *groupStmts) near(ctx context.Context, tx *sql.Tx, consultationID int64, fp dedupe.Fingerprint, after, exclude int64) (int64, error) {
+	if !fp.Comparable() {
+		return 0, nil
+	}
 	for b := 0; b < dedupe.NumBands; b++ {
 		rows, err := inTx(ctx, tx, g.band[b]).QueryContext(ctx, consultationID, fp.Bands[b], after, exclude)
 		if err != nil {
-			return 0, false, fmt.Errorf("store: near-duplicate look-up: %w", err)
+			return 0, fmt.Errorf("store: near-duplicate look-up: %w", err)
 		}
 		for rows.Next() {
 			var gid int64
-			var hash string
 			var blob []byte
-			if err := rows.Scan(&gid, &hash, &blob); err != nil {
+			if err := rows.Scan(&gid, &blob); err != nil {
 				rows.Close()
-				return 0, false, err
+				return 0, err
 			}
-			if hash == fp.Hash || dedupe.Similarity(fp, dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}) >= dedupe.Threshold {
+			other := dedupe.Fingerprint{Sig: dedupe.SigFromBytes(blob)}
+			if dedupe.Similarity(fp, other) >= dedupe.Threshold {
 				rows.Close()
-				return gid, hash == fp.Hash, nil
+				return gid, nil
 			}
 		}
 		if err := rows.Close(); err != nil {
-			return 0, false, err
+			return 0, err
 		}
 	}
-	return 0, false, nil
+	return 0, nil
 }
 
 // countInGroup records comment id as a member of group gid (a new group when gid == id).
