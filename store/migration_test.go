@@ -240,20 +240,7 @@ func checkPlans(t *testing.T, s *Store, when string) {
 		{"identical copies", normLookupSQL, "USING INDEX comments_norm (consultation_id=? AND norm_hash=?", []any{1, "x", 0, 0}},
 		{"band look-up", bandLookupSQL(2), "USING INDEX comments_band2 (consultation_id=? AND band2=?", []any{1, 7, 0, 0}},
 	} {
-		rows, err := s.r.Query("EXPLAIN QUERY PLAN "+tc.query, tc.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, s, tc.name, tc.query, tc.args...)
 		if !strings.Contains(strings.Join(plan, "\n"), tc.index) {
 			t.Errorf("%s, %s: plan\n%s\nlacks %q", when, tc.name, strings.Join(plan, "\n"), tc.index)
 		}
